@@ -1,0 +1,1 @@
+"""Thin channel adapters: Kela's REST API, the organisers' Kafka client, the guardians' portal."""

@@ -1,0 +1,1 @@
+"""REST adapter for Kela's back-office systems (`/kela/v1/...`)."""

@@ -1,0 +1,133 @@
+"""Kela's REST API: send messages and follow their status.
+
+The adapter translates HTTP into calls of the core: it authenticates, checks
+the media type and size, and hands the body to the pipeline. It holds no
+business rules.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from broker.auth import Caller
+from broker.domain.accepted import SaveOutcome
+from broker.domain.errors import ErrorCode, Rejection
+from broker.metrics import ACCEPT_SECONDS, MESSAGES_ACCEPTED
+from broker.services import Services
+from broker.store.messages import get_message
+
+router = APIRouter(prefix="/kela/v1", tags=["kela"])
+XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
+_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
+
+
+class Accepted(BaseModel):
+    """The answer to an accepted message."""
+
+    message_id: str
+    status_url: str
+
+
+class MessageStatus(BaseModel):
+    """Where a message is on its way, with times."""
+
+    message_id: str
+    message_type: str
+    sender: str
+    recipient: str
+    case_id: str
+    status: str
+    accepted_at: str
+    published_at: str | None
+    removed_fields: dict[str, int]
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused as soon as it grows past `max_bytes`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise Rejection(ErrorCode.BODY_TOO_LARGE, f"the body is over {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise Rejection(ErrorCode.BODY_TOO_LARGE, f"the body is over {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _require_xml(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in XML_MEDIA_TYPES:
+        raise Rejection(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"send the message as application/xml, not {media_type or 'no content type'}",
+        )
+
+
+def _status_url(services: Services, message_id: str) -> str:
+    return f"{services.settings.public_base_url}/kela/v1/messages/{message_id}"
+
+
+@router.post(
+    "/messages",
+    status_code=202,
+    response_model=Accepted,
+    responses=dict.fromkeys((400, 401, 403, 409, 413, 415, 422), _PROBLEM),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
+)
+async def post_message(request: Request) -> JSONResponse:
+    """Accept one XML message: validated, routed, filtered and stored before the 202."""
+    started = time.perf_counter()
+    services = _services(request)
+    caller = services.verifier.verify(request.headers.get("authorization"))
+    _require_xml(request)
+    body = await read_body(request, services.settings.max_message_bytes)
+    accepted = services.pipeline.accept(body, caller)
+    outcome = await services.committer.save(accepted)
+    if outcome is SaveOutcome.CONFLICT:
+        raise Rejection(
+            ErrorCode.MESSAGE_ID_CONFLICT, f"message id {accepted.message_id} was already used for a different document"
+        )
+    if outcome is SaveOutcome.STORED:
+        MESSAGES_ACCEPTED.labels(message_type=accepted.message_type).inc()
+    ACCEPT_SECONDS.observe(time.perf_counter() - started)
+    answer = Accepted(message_id=accepted.message_id, status_url=_status_url(services, accepted.message_id))
+    return JSONResponse(answer.model_dump(), status_code=202)
+
+
+@router.get("/messages/{message_id}", response_model=MessageStatus, responses=dict.fromkeys((401, 403, 404), _PROBLEM))
+async def message_status(message_id: str, request: Request) -> dict[str, Any]:
+    """The status of a message the caller sent or receives."""
+    services = _services(request)
+    caller = services.verifier.verify(request.headers.get("authorization"))
+    async with services.sessions() as session:
+        message = await get_message(session, message_id)
+    if message is None or not _may_see(caller, message.sender, message.recipient):
+        raise Rejection(ErrorCode.MESSAGE_NOT_FOUND, f"no message {message_id} that you may see")
+    return MessageStatus(
+        message_id=message.message_id,
+        message_type=message.message_type,
+        sender=message.sender,
+        recipient=message.recipient,
+        case_id=message.case_id,
+        status=message.status,
+        accepted_at=message.accepted_at.isoformat(),
+        published_at=message.published_at.isoformat() if message.published_at else None,
+        removed_fields=dict(message.removed_fields),
+    ).model_dump()
+
+
+def _may_see(caller: Caller, sender: str, recipient: str) -> bool:
+    return caller.party in (sender, recipient)

@@ -1,0 +1,1 @@
+"""Organisers' side: the topic contract and an async client for case systems."""

@@ -1,0 +1,98 @@
+"""An async client for an organiser's case system: consume `silta.to.<org>.v1`.
+
+Each record is parsed safely, validated against its XSD and handed over as a
+typed message. The offset is committed only when the case system acknowledges
+the delivery, so a crash before that means the record comes again: a case
+system deduplicates on `message_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from adapters.municipality.contract import HEADER_MESSAGE_ID, consumer_group, inbound_topic
+from adapters.municipality.messages import ApplicationTransfer, application_transfer_from_xml
+from broker.domain.errors import Rejection
+from broker.settings import PROJECT_ROOT
+from broker.xml.safe_parse import ParseLimits, parse_untrusted
+from broker.xml.validation import SchemaRegistry
+
+
+@dataclass(frozen=True)
+class InvalidRecord:
+    """A record that is not a valid Silta message; `rejection` says why."""
+
+    message_id: str | None
+    rejection: Rejection
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One record from Silta: the typed message (or why it is invalid) and its position."""
+
+    message: ApplicationTransfer | InvalidRecord
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+class OrganiserClient:
+    """Consumes an organiser's inbound topic in a consumer group, committing after processing."""
+
+    def __init__(
+        self,
+        org: str,
+        bootstrap_servers: str,
+        group_id: str | None = None,
+        schema_dir: Path = PROJECT_ROOT / "schemas",
+        from_beginning: bool = True,
+    ) -> None:
+        self.org = org
+        self._schemas = SchemaRegistry(schema_dir)
+        self._limits = ParseLimits()
+        self._consumer = AIOKafkaConsumer(
+            inbound_topic(org),
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id or consumer_group(org),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+        )
+
+    async def __aenter__(self) -> OrganiserClient:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._consumer.stop()
+
+    async def deliveries(self) -> AsyncIterator[Delivery]:
+        """Every record as it arrives; call `ack` on each once it is processed."""
+        async for record in self._consumer:
+            yield self._delivery(record)
+
+    async def ack(self, delivery: Delivery) -> None:
+        """Commit the offset after the delivery: it will not be delivered to this group again."""
+        partition = TopicPartition(delivery.topic, delivery.partition)
+        await self._consumer.commit({partition: OffsetAndMetadata(delivery.offset + 1, "")})
+
+    def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery:
+        key = record.key.decode() if record.key is not None else None
+        return Delivery(self._decode(record), record.topic, record.partition, record.offset, key)
+
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> ApplicationTransfer | InvalidRecord:
+        headers = {name: value.decode(errors="replace") for name, value in record.headers}
+        try:
+            root = parse_untrusted(record.value or b"", self._limits)
+            self._schemas.validate(root, self._schemas.message_type_of(root))
+        except Rejection as rejection:
+            return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
+        return application_transfer_from_xml(root)

@@ -1,0 +1,121 @@
+"""Typed messages handed to an organiser's case system."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lxml import etree
+
+from broker.domain.catalogue import APPLICATION_TRANSFER
+from broker.domain.envelope import Envelope
+from broker.xml.envelope_reader import read_envelope
+
+_NS = {"t": APPLICATION_TRANSFER.namespace}
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person named in a message. `personal_identity_code` must never be logged."""
+
+    personal_identity_code: str
+    given_names: str
+    surname: str
+
+    def __repr__(self) -> str:
+        return f"Person(given_names={self.given_names!r}, surname={self.surname!r})"
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """A cost presented that falls outside basic assistance."""
+
+    category: str
+    amount: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An attachment by claim check: fetch the bytes by id, check size and SHA-256."""
+
+    attachment_id: str
+    title: str
+    media_type: str
+    size: int
+    sha256: str
+    cost_category: str | None
+
+
+@dataclass(frozen=True)
+class ApplicationTransfer:
+    """Kela's transfer of an application to the organiser (1412/1997 14 c §)."""
+
+    envelope: Envelope
+    applicant: Person
+    home_municipality: str
+    household: tuple[tuple[Person, str], ...]
+    basic_decision_reference: str
+    basic_decision_date: dt.date
+    period: tuple[dt.date, dt.date]
+    cost_items: tuple[CostItem, ...]
+    urgency: str
+    transfer_requested_at: dt.datetime
+    attachments: tuple[AttachmentRef, ...]
+
+
+def _text(node: etree._Element, path: str) -> str:
+    found = node.find(path, _NS)
+    if found is None or found.text is None:
+        raise ValueError(f"missing {path}")
+    return found.text.strip()
+
+
+def _optional(node: etree._Element, path: str) -> str | None:
+    found = node.find(path, _NS)
+    return None if found is None or found.text is None else found.text.strip()
+
+
+def _person(node: etree._Element) -> Person:
+    return Person(_text(node, "t:PersonalIdentityCode"), _text(node, "t:GivenNames"), _text(node, "t:Surname"))
+
+
+def _attachment(node: etree._Element) -> AttachmentRef:
+    return AttachmentRef(
+        _text(node, "t:AttachmentId"),
+        _text(node, "t:Title"),
+        _text(node, "t:MediaType"),
+        int(_text(node, "t:Size")),
+        _text(node, "t:Sha256"),
+        _optional(node, "t:CostCategory"),
+    )
+
+
+def application_transfer_from_xml(root: etree._Element) -> ApplicationTransfer:
+    """Read a schema-valid application transfer into its typed form."""
+    applicant = root.find("t:Applicant", _NS)
+    decision = root.find("t:BasicDecision", _NS)
+    if applicant is None or decision is None:
+        raise ValueError("not a valid application transfer")
+    return ApplicationTransfer(
+        envelope=read_envelope(root),
+        applicant=_person(applicant),
+        home_municipality=_text(applicant, "t:HomeMunicipality"),
+        household=tuple(
+            (_person(m), _text(m, "t:Relationship")) for m in root.iterfind("t:HouseholdMembers/t:Member", _NS)
+        ),
+        basic_decision_reference=_text(decision, "t:Reference"),
+        basic_decision_date=dt.date.fromisoformat(_text(decision, "t:DecisionDate")),
+        period=(
+            dt.date.fromisoformat(_text(decision, "t:Period/t:Start")),
+            dt.date.fromisoformat(_text(decision, "t:Period/t:End")),
+        ),
+        cost_items=tuple(
+            CostItem(_text(c, "t:Category"), Decimal(_text(c, "t:Amount")), _text(c, "t:Description"))
+            for c in root.iterfind("t:CostItems/t:CostItem", _NS)
+        ),
+        urgency=_text(root, "t:Urgency"),
+        transfer_requested_at=dt.datetime.fromisoformat(_text(root, "t:TransferRequest/t:RequestedAt")),
+        attachments=tuple(_attachment(a) for a in root.iterfind("t:Attachments/t:Attachment", _NS)),
+    )

@@ -1,0 +1,128 @@
+"""Who is calling: bearer JWTs checked against configured public keys.
+
+Tokens are EdDSA (Ed25519) JWTs with `iss`, `aud`, `exp` and a `client_id`
+claim; the key is chosen by the token's `kid` from a JWKS file. The client id
+maps to the party the caller sends as. `silta token` mints tokens for local
+runs with a development key; production tokens come from the identity
+provider whose public keys the JWKS file holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from broker.domain.errors import ErrorCode, Rejection
+
+_ALGORITHMS = ["EdDSA"]
+DEV_KEY_ID = "silta-dev-1"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller: its client id and the party it acts as."""
+
+    client_id: str
+    party: str
+
+
+class TokenVerifier:
+    """Checks bearer tokens and maps their client to a party."""
+
+    def __init__(self, jwks: dict[str, Any], issuer: str, audience: str, clients: dict[str, str]) -> None:
+        self._keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(jwks).keys}
+        self._issuer = issuer
+        self._audience = audience
+        self._clients = clients
+
+    @classmethod
+    def from_file(cls, path: Path, issuer: str, audience: str, clients: dict[str, str]) -> TokenVerifier:
+        """Load the public keys from a JWKS file."""
+        if not path.exists():
+            raise FileNotFoundError(f"JWKS file {path} not found; run `silta keys init` for a local run")
+        return cls(json.loads(path.read_text()), issuer, audience, clients)
+
+    def verify(self, authorization: str | None) -> Caller:
+        """The caller behind an `Authorization: Bearer …` header, or a 401/403 rejection."""
+        if not authorization or not authorization.startswith("Bearer "):
+            raise Rejection(ErrorCode.TOKEN_MISSING, "send an `Authorization: Bearer <token>` header")
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            key_id = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(key_id) if isinstance(key_id, str) else None
+            if key is None:
+                raise Rejection(ErrorCode.TOKEN_INVALID, "the token is signed with an unknown key")
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=_ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "client_id"]},
+            )
+        except jwt.PyJWTError as error:
+            raise Rejection(ErrorCode.TOKEN_INVALID, f"the token was refused: {error}") from None
+        client_id = str(claims["client_id"])
+        party = self._clients.get(client_id)
+        if party is None:
+            raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id}` is not allowed to use Silta")
+        return Caller(client_id, party)
+
+
+def mint_token(
+    private_key: Ed25519PrivateKey,
+    client_id: str,
+    issuer: str,
+    audience: str,
+    *,
+    lifetime: dt.timedelta = dt.timedelta(hours=1),
+    key_id: str = DEV_KEY_ID,
+) -> str:
+    """A signed token for `client_id` (for local runs and tests)."""
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": client_id,
+        "client_id": client_id,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": key_id})
+
+
+def public_jwks(private_key: Ed25519PrivateKey, key_id: str = DEV_KEY_ID) -> dict[str, Any]:
+    """The JWKS document that verifies tokens signed with `private_key`."""
+    jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(private_key.public_key()))
+    jwk.update({"kid": key_id, "use": "sig", "alg": "EdDSA"})
+    return {"keys": [jwk]}
+
+
+def ensure_dev_keys(key_file: Path, jwks_file: Path) -> Ed25519PrivateKey:
+    """Load the local development signing key, creating it and its JWKS file on first use."""
+    if key_file.exists():
+        loaded = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        if not isinstance(loaded, Ed25519PrivateKey):
+            raise ValueError(f"{key_file} is not an Ed25519 key")
+        private_key = loaded
+    else:
+        private_key = Ed25519PrivateKey.generate()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+    if not jwks_file.exists():
+        jwks_file.parent.mkdir(parents=True, exist_ok=True)
+        jwks_file.write_text(json.dumps(public_jwks(private_key), indent=2))
+    return private_key

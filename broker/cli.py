@@ -1,0 +1,124 @@
+"""The `silta` command line: run the service, mint local tokens, listen as an organiser."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from broker.settings import PROJECT_ROOT, Settings
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from broker.app import create_app
+    from broker.store.migrate import upgrade_database
+
+    asyncio.run(upgrade_database(settings.database_url))
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate the database and serve the API (Kafka is expected to be running)."""
+    _serve(Settings())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
+    from broker.auth import ensure_dev_keys
+    from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
+    from broker.devinfra.ports import free_port
+
+    settings = Settings()
+    ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
+    port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
+    print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
+    kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), Path(args.kafka_data).resolve(), port, free_port())
+    kafka.start()
+    print(f"silta: Kafka is up; API on http://{settings.api_host}:{settings.api_port}", flush=True)
+    try:
+        _serve(settings)
+    finally:
+        print("silta: stopping Kafka", flush=True)
+        kafka.stop()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the Alembic migrations to the configured database."""
+    from broker.store.migrate import upgrade_database
+
+    asyncio.run(upgrade_database(Settings().database_url))
+    return 0
+
+
+def cmd_keys_init(args: argparse.Namespace) -> int:
+    """Create the local development signing key and its JWKS file, if missing."""
+    from broker.auth import ensure_dev_keys
+
+    settings = Settings()
+    ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
+    print(f"signing key: {settings.dev_signing_key_file}\npublic keys: {settings.auth_jwks_file}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a bearer token for a client, signed with the local development key."""
+    from broker.auth import ensure_dev_keys, mint_token
+
+    settings = Settings()
+    key = ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
+    lifetime = dt.timedelta(minutes=args.minutes)
+    print(mint_token(key, args.client, settings.auth_issuer, settings.auth_audience, lifetime=lifetime))
+    return 0
+
+
+def cmd_org_listen(args: argparse.Namespace) -> int:
+    """Print each message arriving for an organiser: type, message id, case id."""
+    from adapters.municipality.listen import listen
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(listen(args.org, Settings().kafka_bootstrap_servers, args.group, args.max_messages))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="silta", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help=cmd_serve.__doc__).set_defaults(handler=cmd_serve)
+    run = commands.add_parser("run", help=cmd_run.__doc__)
+    run.add_argument("--kafka-data", default=".silta/kafka", help="the local broker's data folder")
+    run.set_defaults(handler=cmd_run)
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help=cmd_db_upgrade.__doc__).set_defaults(handler=cmd_db_upgrade)
+    keys = commands.add_parser("keys", help="local signing keys").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("init", help=cmd_keys_init.__doc__).set_defaults(handler=cmd_keys_init)
+    token = commands.add_parser("token", help=cmd_token.__doc__)
+    token.add_argument("--client", required=True, help="the client id, e.g. kela")
+    token.add_argument("--minutes", type=int, default=60, help="how long the token is valid")
+    token.set_defaults(handler=cmd_token)
+    org = commands.add_parser("org", help="an organiser's side").add_subparsers(dest="org_command", required=True)
+    listen = org.add_parser("listen", help=cmd_org_listen.__doc__)
+    listen.add_argument("--org", required=True, help="organiser id, e.g. hva-90")
+    listen.add_argument("--group", default=None, help="consumer group (default <org>.case-system)")
+    listen.add_argument("--max-messages", type=int, default=None, help="stop after this many")
+    listen.set_defaults(handler=cmd_org_listen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `silta` command."""
+    args = build_parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

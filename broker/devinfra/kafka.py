@@ -1,0 +1,234 @@
+"""A local Apache Kafka broker from the official jars, in KRaft mode.
+
+The jars (`org.apache.kafka:kafka_2.13`) are fetched once with Maven into a
+cache folder; a storage folder is formatted; one combined broker+controller
+process is started on 127.0.0.1 and stopped cleanly. `make run` and the
+integration-test fixtures both use `LocalKafka`.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+KAFKA_VERSION = "4.1.1"
+_LOG4J_VERSION = "2.24.3"
+_STARTED_MARKER = "Kafka Server started"
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>fi.silta.devinfra</groupId>
+  <artifactId>kafka-jars</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>{kafka}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>{log4j}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+_LOG4J2 = """Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: WARN
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.server.KafkaRaftServer
+        level: INFO
+"""
+
+
+class KafkaLaunchError(RuntimeError):
+    """The local Kafka broker could not be fetched, formatted or started."""
+
+
+def fetch_kafka_jars(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
+    """Return the folder of the broker's jars, fetching them with Maven once."""
+    home = (cache_dir / f"kafka-{version}").resolve()
+    libs = home / "libs"
+    marker = home / ".complete"
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return libs
+        (home / "pom.xml").write_text(_POM.format(kafka=version, log4j=_LOG4J_VERSION))
+        if shutil.which("mvn") is None:
+            raise KafkaLaunchError("Maven (mvn) is not installed; run `make deps`")
+        result = subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(home / "pom.xml"),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={libs}",
+                "-DincludeScope=runtime",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise KafkaLaunchError(f"Maven could not fetch Kafka {version}:\n{result.stdout[-4000:]}")
+        marker.touch()
+    return libs
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+class LocalKafka:
+    """One Kafka process acting as broker and controller on 127.0.0.1."""
+
+    def __init__(self, libs: Path, data_dir: Path, port: int, controller_port: int) -> None:
+        self.libs = libs
+        self.data_dir = data_dir
+        self.port = port
+        self.controller_port = controller_port
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The address clients connect to."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        """Where the broker's own output goes."""
+        return self.data_dir / "kafka.log"
+
+    def _write_config(self) -> Path:
+        config = self.data_dir / "server.properties"
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir / "logs"),
+            "num.partitions": "3",
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "5",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+        }
+        config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        (self.data_dir / "log4j2.yaml").write_text(_LOG4J2)
+        return config
+
+    def _java(self, main_class: str, *args: str) -> list[str]:
+        return [
+            "java",
+            "-Xms256m",
+            "-Xmx768m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.yaml'}",
+            "-cp",
+            f"{self.libs}/*",
+            main_class,
+            *args,
+        ]
+
+    def format_storage(self) -> None:
+        """Format the KRaft storage folder, unless it was formatted before."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self._write_config()
+        if (self.data_dir / "logs" / "meta.properties").exists():
+            return
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise KafkaLaunchError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Start the broker and wait until it says it has started."""
+        self.format_storage()
+        config = self.data_dir / "server.properties"
+        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        with open(self.log_file, "ab") as log:
+            self._process = subprocess.Popen(
+                self._java("kafka.Kafka", str(config)),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._wait_started(offset, timeout_s)
+
+    def _wait_started(self, offset: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise KafkaLaunchError(f"Kafka exited early; see {self.log_file}")
+            with open(self.log_file, "rb") as log:
+                log.seek(offset)
+                if _STARTED_MARKER.encode() in log.read():
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise KafkaLaunchError(f"Kafka did not start in {timeout_s:.0f} s; see {self.log_file}")
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop the broker: SIGTERM for a clean shutdown, SIGKILL if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    @property
+    def running(self) -> bool:
+        """True while the broker process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> LocalKafka:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

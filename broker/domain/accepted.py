@@ -1,0 +1,45 @@
+"""What the pipeline hands to storage: a message ready to store and relay."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class OutboundRecord:
+    """A Kafka record: topic, key (the case id, never an identity code), headers, value."""
+
+    topic: str
+    key: str
+    headers: dict[str, str]
+    value: bytes
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    """A message that passed every stage, in the form its recipient may receive."""
+
+    message_id: str
+    message_type: str
+    sender: str
+    recipient: str
+    case_id: str
+    correlation_id: str | None
+    content_sha256: str
+    """Hash of the document as the sender sent it: the idempotency check."""
+    policy_version: str
+    removed_fields: dict[str, int]
+    record: OutboundRecord
+    accepted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+class SaveOutcome(StrEnum):
+    """What storing an accepted message came to."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    """The same message id with the same content: answer as the first time."""
+    CONFLICT = "conflict"
+    """The same message id with other content."""

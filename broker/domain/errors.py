@@ -1,0 +1,103 @@
+"""Stable error codes and the rejection every stage raises.
+
+A rejection names what is wrong: a stable `code`, a human `detail`, and for
+validation a list of `errors`, each with the `path` in the document and the
+`reason`. Channels render it: REST as an RFC 9457 problem document, Kafka as a
+receipt message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every reason Silta rejects input. The values never change once published."""
+
+    BODY_TOO_LARGE = "body-too-large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"
+    XML_NOT_WELL_FORMED = "xml-not-well-formed"
+    XML_DTD_FORBIDDEN = "xml-dtd-forbidden"
+    XML_EXTERNAL_REFERENCE = "xml-external-reference"
+    XML_XINCLUDE_FORBIDDEN = "xml-xinclude-forbidden"
+    XML_PROCESSING_INSTRUCTION = "xml-processing-instruction-forbidden"
+    XML_TOO_DEEP = "xml-too-deep"
+    UNKNOWN_MESSAGE_TYPE = "unknown-message-type"
+    SCHEMA_INVALID = "schema-invalid"
+    IDENTITY_CODE_INVALID = "identity-code-invalid"
+    CASE_ID_IS_IDENTITY_CODE = "case-id-is-identity-code"
+    TOKEN_MISSING = "token-missing"  # noqa: S105  an error code, not a secret
+    TOKEN_INVALID = "token-invalid"  # noqa: S105  an error code, not a secret
+    CLIENT_UNKNOWN = "client-unknown"
+    SENDER_MISMATCH = "sender-mismatch"
+    SENDER_NOT_ALLOWED = "sender-not-allowed"
+    MESSAGE_ID_CONFLICT = "message-id-conflict"
+    UNROUTABLE = "unroutable"
+    RECIPIENT_MISMATCH = "recipient-mismatch"
+    MESSAGE_NOT_FOUND = "message-not-found"
+    FILTERED_MESSAGE_INVALID = "filtered-message-invalid"
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """How an error code is presented: HTTP status and a short title."""
+
+    status: int
+    title: str
+
+
+ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
+    ErrorCode.BODY_TOO_LARGE: ErrorSpec(413, "Message too large"),
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorSpec(415, "Unsupported media type"),
+    ErrorCode.XML_NOT_WELL_FORMED: ErrorSpec(400, "XML not well-formed"),
+    ErrorCode.XML_DTD_FORBIDDEN: ErrorSpec(400, "Document type declarations are forbidden"),
+    ErrorCode.XML_EXTERNAL_REFERENCE: ErrorSpec(400, "External references are forbidden"),
+    ErrorCode.XML_XINCLUDE_FORBIDDEN: ErrorSpec(400, "XInclude is forbidden"),
+    ErrorCode.XML_PROCESSING_INSTRUCTION: ErrorSpec(400, "Processing instructions are forbidden"),
+    ErrorCode.XML_TOO_DEEP: ErrorSpec(400, "XML nested too deeply"),
+    ErrorCode.UNKNOWN_MESSAGE_TYPE: ErrorSpec(422, "Unknown message type"),
+    ErrorCode.SCHEMA_INVALID: ErrorSpec(422, "Message does not match its schema"),
+    ErrorCode.IDENTITY_CODE_INVALID: ErrorSpec(422, "Invalid personal identity code"),
+    ErrorCode.CASE_ID_IS_IDENTITY_CODE: ErrorSpec(422, "Case id must not be a personal identity code"),
+    ErrorCode.TOKEN_MISSING: ErrorSpec(401, "Authentication required"),
+    ErrorCode.TOKEN_INVALID: ErrorSpec(401, "Invalid access token"),
+    ErrorCode.CLIENT_UNKNOWN: ErrorSpec(403, "Unknown client"),
+    ErrorCode.SENDER_MISMATCH: ErrorSpec(403, "Sender does not match the caller"),
+    ErrorCode.SENDER_NOT_ALLOWED: ErrorSpec(403, "Sender may not send this message type"),
+    ErrorCode.MESSAGE_ID_CONFLICT: ErrorSpec(409, "Message id already used for other content"),
+    ErrorCode.UNROUTABLE: ErrorSpec(422, "No recipient for this message"),
+    ErrorCode.RECIPIENT_MISMATCH: ErrorSpec(422, "Recipient does not match routing"),
+    ErrorCode.MESSAGE_NOT_FOUND: ErrorSpec(404, "Message not found"),
+    ErrorCode.FILTERED_MESSAGE_INVALID: ErrorSpec(500, "Statutory filter produced an invalid message"),
+}
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    """One thing wrong at one place in the document."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Rejection(Exception):  # noqa: N818  a rejection is an outcome, not a program error
+    """Input was refused. Raised by any stage; rendered by the channel."""
+
+    code: ErrorCode
+    detail: str
+    errors: list[ErrorItem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.code}: {self.detail}")
+
+    @property
+    def status(self) -> int:
+        """The HTTP status that goes with the code."""
+        return ERROR_SPECS[self.code].status
+
+    @property
+    def title(self) -> str:
+        """A short, fixed title for the code."""
+        return ERROR_SPECS[self.code].title

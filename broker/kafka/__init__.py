@@ -1,0 +1,1 @@
+"""Kafka adapters of the core: the publisher behind the outbox relay, topic set-up."""

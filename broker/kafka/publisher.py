@@ -1,0 +1,95 @@
+"""Publish records to Kafka with an idempotent producer (acks=all).
+
+The producer is created lazily and thrown away after any failure, so that a
+broker that was down is reconnected to cleanly; the relay simply tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from broker.domain.accepted import OutboundRecord
+
+log = structlog.get_logger(__name__)
+
+
+class PublishError(Exception):
+    """The records could not be published now; try again later."""
+
+
+class Publisher(Protocol):
+    """The relay's port to a message bus."""
+
+    async def publish(self, records: Sequence[OutboundRecord]) -> None:
+        """Publish every record in order, or raise `PublishError` (some may have been sent)."""
+
+
+class KafkaPublisher:
+    """A `Publisher` on an aiokafka producer."""
+
+    def __init__(self, bootstrap_servers: str, request_timeout_ms: int) -> None:
+        self._bootstrap = bootstrap_servers
+        self._timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def _ready_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                enable_idempotence=True,
+                acks="all",
+                request_timeout_ms=self._timeout_ms,
+                linger_ms=2,
+                max_batch_size=1024 * 1024,
+            )
+            try:
+                await asyncio.wait_for(producer.start(), self._timeout_ms / 1000)
+            except (KafkaError, OSError, TimeoutError) as error:
+                await _abandon(producer)
+                raise PublishError(f"cannot connect to Kafka: {error!r}") from error
+            self._producer = producer
+        return self._producer
+
+    async def publish(self, records: Sequence[OutboundRecord]) -> None:
+        """Send the records in order and wait until Kafka has acknowledged all of them."""
+        producer = await self._ready_producer()
+        try:
+            deliveries = [
+                await producer.send(
+                    r.topic, r.value, key=r.key.encode(), headers=[(k, v.encode()) for k, v in r.headers.items()]
+                )
+                for r in records
+            ]
+            await asyncio.wait_for(asyncio.gather(*deliveries), self._timeout_ms / 1000 * 2)
+        except (KafkaError, OSError, TimeoutError) as error:
+            await self.close()
+            raise PublishError(f"publishing failed: {error!r}") from error
+
+    async def ping(self, timeout_s: float = 2.0) -> bool:
+        """True if Kafka answers a metadata request now."""
+        try:
+            producer = await self._ready_producer()
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+        except (PublishError, KafkaError, OSError, TimeoutError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Stop the producer, if there is one."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await _abandon(producer)
+
+
+async def _abandon(producer: AIOKafkaProducer) -> None:
+    """Stop a producer without hanging on a broker that is gone."""
+    try:
+        await asyncio.wait_for(producer.stop(), 5)
+    except (KafkaError, OSError, TimeoutError) as error:
+        log.warning("kafka_producer_stop_failed", error=repr(error))

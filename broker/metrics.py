@@ -1,0 +1,12 @@
+"""Prometheus metrics, served at `/metrics`."""
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES_ACCEPTED = Counter("silta_messages_accepted_total", "Messages accepted and stored", ["message_type"])
+MESSAGES_REJECTED = Counter("silta_messages_rejected_total", "Messages rejected, by error code", ["code"])
+RECORDS_PUBLISHED = Counter("silta_records_published_total", "Outbox records published to Kafka")
+ACCEPT_SECONDS = Histogram(
+    "silta_accept_seconds",
+    "Time from request to stored message",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)

@@ -1,0 +1,135 @@
+"""The pipeline every incoming message goes through, whatever channel brought it.
+
+receive → parse safely → validate (XSD, identity codes) → authorise the sender
+for this type → route (who receives it) → filter for the recipient (statutory
+policy) → hand over for storing with its outbox row. Each stage raises a
+`Rejection` naming what is wrong; none of them touches a database or Kafka.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from lxml import etree
+
+from broker.auth import Caller
+from broker.domain.accepted import AcceptedMessage, OutboundRecord
+from broker.domain.catalogue import MessageType
+from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
+from broker.domain.errors import ErrorCode, ErrorItem, Rejection
+from broker.domain.parties import role_of
+from broker.domain.routing import MunicipalityTable, RoutingError
+from broker.policy.model import Policy
+from broker.policy.statutory_filter import apply_policy
+from broker.xml.envelope_reader import read_envelope, set_recipient
+from broker.xml.safe_parse import ParseLimits, parse_untrusted
+from broker.xml.validation import SchemaRegistry, case_id_is_identity_code
+
+
+def topic_to(party: str) -> str:
+    """The topic a party consumes: `silta.to.<party>.v1`."""
+    return f"silta.to.{party}.v1"
+
+
+@dataclass(frozen=True)
+class MessagePipeline:
+    """The stages, built once at start-up by the composition root."""
+
+    schemas: SchemaRegistry
+    policies: dict[str, Policy]
+    municipalities: MunicipalityTable
+    limits: ParseLimits
+
+    def accept(self, data: bytes, caller: Caller) -> AcceptedMessage:
+        """Run every stage on one document from `caller`; the result is ready to store."""
+        root = parse_untrusted(data, self.limits)
+        message_type = self.schemas.message_type_of(root)
+        self.schemas.validate(root, message_type)
+        envelope = read_envelope(root)
+        authorise(caller, envelope, message_type)
+        recipient = self.route(root, envelope, message_type)
+        set_recipient(root, recipient)
+        filtered, removed, policy_version = self.filter_for(root, recipient, message_type)
+        return AcceptedMessage(
+            message_id=envelope.message_id,
+            message_type=message_type.name,
+            sender=envelope.sender,
+            recipient=recipient,
+            case_id=envelope.case_id,
+            correlation_id=envelope.correlation_id,
+            content_sha256=hashlib.sha256(data).hexdigest(),
+            policy_version=policy_version,
+            removed_fields=removed,
+            record=_record(envelope, message_type, recipient, filtered),
+        )
+
+    def route(self, root: etree._Element, envelope: Envelope, message_type: MessageType) -> str:
+        """The recipient, from the municipality the message type routes by."""
+        steps = "/".join(f"t:{step}" for step in message_type.municipality_path.split("/"))
+        node = root.find(steps, {"t": message_type.namespace})
+        code = "" if node is None or node.text is None else node.text.strip()
+        try:
+            recipient = self.municipalities.recipient(code, message_type.recipient_kind)
+        except RoutingError as error:
+            raise Rejection(
+                ErrorCode.UNROUTABLE,
+                f"no recipient for municipality {code}",
+                [ErrorItem(f"/{message_type.root_element}/{message_type.municipality_path}", error.reason)],
+            ) from None
+        if envelope.recipient is not None and envelope.recipient != recipient:
+            raise Rejection(
+                ErrorCode.RECIPIENT_MISMATCH,
+                f"the envelope names {envelope.recipient}, but municipality {code} is served by {recipient}",
+                [ErrorItem(f"/{message_type.root_element}/Envelope/Recipient", f"expected {recipient}")],
+            )
+        return recipient
+
+    def filter_for(
+        self, root: etree._Element, recipient: str, message_type: MessageType
+    ) -> tuple[bytes, dict[str, int], str]:
+        """The document as `recipient` may receive it, what was removed, and the policy version."""
+        role = role_of(recipient)
+        policy = self.policies.get(message_type.name)
+        if role is None or policy is None:
+            raise Rejection(ErrorCode.FILTERED_MESSAGE_INVALID, f"no disclosure policy for {message_type.name}")
+        result = apply_policy(root, policy, role, frozenset({ENVELOPE_NAMESPACE, message_type.namespace}))
+        if not self.schemas.is_valid(result.document, message_type):
+            raise Rejection(
+                ErrorCode.FILTERED_MESSAGE_INVALID,
+                f"the {role} policy for {message_type.name} leaves an invalid message",
+            )
+        body = etree.tostring(result.document, xml_declaration=True, encoding="UTF-8")
+        return body, dict(result.removed), policy.version
+
+
+def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> None:
+    """The caller must be the envelope's sender, and that sender may send this type."""
+    if envelope.sender != caller.party:
+        raise Rejection(
+            ErrorCode.SENDER_MISMATCH,
+            f"the envelope names sender {envelope.sender}, but the caller is {caller.party}",
+            [ErrorItem(f"/{message_type.root_element}/Envelope/Sender", "not the caller")],
+        )
+    role = role_of(envelope.sender)
+    if role is None or role not in message_type.senders:
+        raise Rejection(ErrorCode.SENDER_NOT_ALLOWED, f"{envelope.sender} may not send {message_type.name}")
+    if case_id_is_identity_code(envelope.case_id):
+        raise Rejection(
+            ErrorCode.CASE_ID_IS_IDENTITY_CODE,
+            "the case id becomes the Kafka record key and must not be a personal identity code",
+            [ErrorItem(f"/{message_type.root_element}/Envelope/CaseId", "is an identity code")],
+        )
+
+
+def _record(envelope: Envelope, message_type: MessageType, recipient: str, body: bytes) -> OutboundRecord:
+    headers = {
+        "silta-message-id": envelope.message_id,
+        "silta-message-type": message_type.name,
+        "silta-schema": message_type.schema_header,
+        "silta-sender": envelope.sender,
+        "silta-recipient": recipient,
+    }
+    if envelope.correlation_id:
+        headers["silta-correlation-id"] = envelope.correlation_id
+    return OutboundRecord(topic_to(recipient), envelope.case_id, headers, body)

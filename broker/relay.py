@@ -1,0 +1,86 @@
+"""The outbox relay: publishes stored outbox rows to Kafka and marks them published.
+
+Rows go out in the order they were written, so everything about one case
+keeps its order on its topic. A row is marked published only after Kafka has
+acknowledged it; if Kafka is down the rows wait and go out when it is back.
+If the process dies after Kafka's acknowledgement but before the mark is
+committed, the row is published again on restart: delivery is at least once,
+and consumers deduplicate on the `silta-message-id` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.kafka.publisher import Publisher, PublishError
+from broker.store.messages import mark_published, pending_records
+
+log = structlog.get_logger(__name__)
+_MAX_BACKOFF_S = 10.0
+
+
+class OutboxRelay:
+    """Moves outbox rows to the bus, woken on each commit and polling as a fallback."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], publisher: Publisher, batch_size: int, poll_interval_s: float
+    ) -> None:
+        self._sessions = sessions
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Tell the relay that new rows were committed."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start relaying in the background."""
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop relaying; unpublished rows stay for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self._sessions() as session, session.begin():
+            pending = await pending_records(session, self._batch_size)
+            if not pending:
+                return 0
+            await self._publisher.publish([p.record for p in pending])
+            await mark_published(session, pending, dt.datetime.now(dt.UTC))
+        log.info("outbox_published", count=len(pending))
+        return len(pending)
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            self._wake.clear()
+            try:
+                published = await self.relay_once()
+                backoff = 0.5
+            except PublishError as error:
+                log.warning("outbox_publish_failed", error=str(error), retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+                continue
+            except Exception:  # keep relaying; the error is logged with its traceback
+                log.exception("outbox_relay_error")
+                await asyncio.sleep(backoff)
+                continue
+            if published < self._batch_size:
+                await self._sleep_until_woken()
+
+    async def _sleep_until_woken(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)

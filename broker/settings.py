@@ -1,0 +1,52 @@
+"""Configuration, read from the environment (prefix `SILTA_`) or a `.env` file.
+
+Every setting has a default that works for `make run` on one machine: SQLite,
+a local single-node Kafka on 127.0.0.1:9092, the API on 127.0.0.1:8080.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All of Silta's settings. See README.md for what each one is for."""
+
+    model_config = SettingsConfigDict(env_prefix="SILTA_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///.silta/silta.db"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_create_topics: bool = True
+    kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    public_base_url: str = ""
+    """Prefix for the status URLs handed to clients; empty means relative URLs."""
+
+    max_message_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_xml_depth: int = Field(default=32, ge=4)
+
+    auth_jwks_file: Path = Path(".silta/jwks.json")
+    auth_issuer: str = "silta-local"
+    auth_audience: str = "silta"
+    auth_clients: dict[str, str] = {"kela": "kela"}
+    """Token client id → the party it sends as."""
+    dev_signing_key_file: Path = Path(".silta/dev-signing-key.pem")
+    """Only for `silta token` in local runs; production tokens come from the identity provider."""
+
+    relay_enabled: bool = True
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_poll_interval_s: float = Field(default=1.0, gt=0)
+    commit_batch_size: int = Field(default=256, ge=1)
+
+    schema_dir: Path = PROJECT_ROOT / "schemas"
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    log_level: str = "INFO"
+    log_json: bool = True

@@ -1,0 +1,53 @@
+"""The database tables. The schema itself is built by the Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+
+class MessageRecord(Base):
+    """A message Silta accepted, in the form its recipient receives (after the filter)."""
+
+    __tablename__ = "messages"
+
+    message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_type: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[str] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(36))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    removed_fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    policy_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRecord(Base):
+    """A Kafka record to publish, written in the same transaction as its message."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), unique=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(64))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=published_at.is_(None), sqlite_where=published_at.is_(None)),
+    )

@@ -1,0 +1,1 @@
+"""XML handling: hardened parsing, schema validation, paths in documents."""

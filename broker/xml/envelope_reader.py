@@ -1,0 +1,57 @@
+"""Read the envelope out of a schema-valid document, and write the routed recipient into it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
+
+_NS = {"env": ENVELOPE_NAMESPACE}
+
+
+def _text(envelope: etree._Element, name: str) -> str | None:
+    node = envelope.find(f"env:{name}", _NS)
+    return None if node is None or node.text is None else node.text.strip()
+
+
+def _required(envelope: etree._Element, name: str) -> str:
+    value = _text(envelope, name)
+    if value is None:
+        raise ValueError(f"envelope has no {name}; validate the document first")
+    return value
+
+
+def read_envelope(root: etree._Element) -> Envelope:
+    """The envelope of a document that has passed schema validation."""
+    envelope = root.find("env:Envelope", _NS)
+    if envelope is None:
+        raise ValueError("document has no envelope; validate the document first")
+    return Envelope(
+        message_id=_required(envelope, "MessageId"),
+        message_type=_required(envelope, "MessageType"),
+        schema_version=_required(envelope, "SchemaVersion"),
+        sender=_required(envelope, "Sender"),
+        recipient=_text(envelope, "Recipient"),
+        case_id=_required(envelope, "CaseId"),
+        correlation_id=_text(envelope, "CorrelationId"),
+        data_subject=_required(envelope, "DataSubject"),
+        created_at=dt.datetime.fromisoformat(_required(envelope, "CreatedAt")),
+        legal_basis=_required(envelope, "LegalBasis"),
+    )
+
+
+def set_recipient(root: etree._Element, recipient: str) -> None:
+    """Write the routed recipient into the envelope, right after the sender."""
+    envelope = root.find("env:Envelope", _NS)
+    if envelope is None:
+        raise ValueError("document has no envelope")
+    node = envelope.find("env:Recipient", _NS)
+    if node is None:
+        node = etree.Element(f"{{{ENVELOPE_NAMESPACE}}}Recipient")
+        sender = envelope.find("env:Sender", _NS)
+        if sender is None:
+            raise ValueError("envelope has no sender")
+        sender.addnext(node)
+    node.text = recipient

@@ -1,0 +1,100 @@
+"""Schema validation: libxml2 on the hot path, xmlschema for precise error reports.
+
+libxml2 validates a typical message in well under a millisecond; xmlschema is
+about 35 times slower but reports each error with its path and reason, so it
+runs only for the rare document libxml2 has already refused. Both read the
+same XSD 1.0 files, loaded once from the project's `schemas/` folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xmlschema
+from lxml import etree
+
+from broker.domain.catalogue import CATALOGUE, MessageType, message_type_for_root
+from broker.domain.errors import ErrorCode, ErrorItem, Rejection
+from broker.domain.identity_code import identity_code_problem, is_valid_identity_code, scrub_identity_codes
+from broker.xml.paths import element_path, local_name
+
+IDENTITY_CODE_ELEMENTS = frozenset({"PersonalIdentityCode", "DataSubject"})
+_MAX_REPORTED_ERRORS = 50
+
+
+class SchemaRegistry:
+    """The compiled schema of every message type in the catalogue."""
+
+    def __init__(self, schema_dir: Path) -> None:
+        self._dir = schema_dir.resolve()
+        self._fast: dict[str, etree.XMLSchema] = {}
+        self._precise: dict[str, xmlschema.XMLSchema10] = {}
+        for message_type in CATALOGUE.values():
+            document = etree.parse(str(schema_dir / message_type.schema_file), etree.XMLParser(no_network=True))
+            self._fast[message_type.name] = etree.XMLSchema(document)
+
+    def message_type_of(self, root: etree._Element) -> MessageType:
+        """The catalogue entry for a document's root element, or an `unknown-message-type` rejection."""
+        qname = etree.QName(root)
+        message_type = message_type_for_root(qname.namespace, qname.localname)
+        if message_type is None:
+            raise Rejection(
+                ErrorCode.UNKNOWN_MESSAGE_TYPE,
+                "the root element names no message type Silta carries",
+                [ErrorItem(element_path(root), f"unknown root element {{{qname.namespace}}}{qname.localname}")],
+            )
+        return message_type
+
+    def validate(self, root: etree._Element, message_type: MessageType) -> None:
+        """Check the document against its XSD and its identity codes, or raise a `Rejection`."""
+        if not self._fast[message_type.name].validate(root):
+            raise Rejection(
+                ErrorCode.SCHEMA_INVALID,
+                f"the document is not a valid {message_type.name}",
+                self._precise_errors(root, message_type),
+            )
+        _check_envelope_type(root, message_type)
+        _check_identity_codes(root)
+
+    def is_valid(self, root: etree._Element, message_type: MessageType) -> bool:
+        """True if the document matches its XSD (used after filtering)."""
+        return bool(self._fast[message_type.name].validate(root))
+
+    def _precise_errors(self, root: etree._Element, message_type: MessageType) -> list[ErrorItem]:
+        schema = self._precise.get(message_type.name)
+        if schema is None:
+            schema = xmlschema.XMLSchema10(str(self._dir / message_type.schema_file), allow="sandbox")
+            self._precise[message_type.name] = schema
+        items = []
+        for error in schema.iter_errors(xmlschema.XMLResource(root, allow="none")):
+            reason = scrub_identity_codes(error.reason or str(error.message))
+            items.append(ErrorItem(error.path or "/", reason))
+            if len(items) >= _MAX_REPORTED_ERRORS:
+                break
+        return items or [ErrorItem("/", "rejected by the schema")]
+
+
+def _check_envelope_type(root: etree._Element, message_type: MessageType) -> None:
+    for node in root.iter("{urn:fi:silta:envelope:1}MessageType"):
+        if (node.text or "").strip() != message_type.name:
+            raise Rejection(
+                ErrorCode.SCHEMA_INVALID,
+                "the envelope's message type does not match the root element",
+                [ErrorItem(element_path(node), f"expected {message_type.name}")],
+            )
+
+
+def _check_identity_codes(root: etree._Element) -> None:
+    errors = []
+    for node in root.iter(etree.Element):
+        if local_name(node) in IDENTITY_CODE_ELEMENTS:
+            problem = identity_code_problem((node.text or "").strip())
+            if problem is not None:
+                errors.append(ErrorItem(element_path(node), problem.reason))
+    if errors:
+        raise Rejection(ErrorCode.IDENTITY_CODE_INVALID, "a personal identity code is not valid", errors)
+
+
+def case_id_is_identity_code(case_id: str) -> bool:
+    """True if a case id is a personal identity code (it would leak into Kafka keys)."""
+    return is_valid_identity_code(case_id)

@@ -1,0 +1,1 @@
+"""Silta tests."""
