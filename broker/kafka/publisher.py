@@ -37,8 +37,13 @@ class KafkaPublisher:
         self._bootstrap = bootstrap_servers
         self._timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
 
     async def _ready_producer(self) -> AIOKafkaProducer:
+        async with self._starting:  # the relay and the readiness probe may ask at once
+            return await self._start_if_needed()
+
+    async def _start_if_needed(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self._bootstrap,
@@ -53,6 +58,9 @@ class KafkaPublisher:
             except (KafkaError, OSError, TimeoutError) as error:
                 await _abandon(producer)
                 raise PublishError(f"cannot connect to Kafka: {error!r}") from error
+            except asyncio.CancelledError:
+                await asyncio.shield(_abandon(producer))
+                raise
             self._producer = producer
         return self._producer
 

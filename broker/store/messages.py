@@ -18,7 +18,7 @@ async def known_hashes(session: AsyncSession, message_ids: Sequence[str]) -> dic
     rows = await session.execute(
         select(MessageRecord.message_id, MessageRecord.content_sha256).where(MessageRecord.message_id.in_(message_ids))
     )
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 def classify(messages: Sequence[AcceptedMessage], known: dict[str, str]) -> list[SaveOutcome]:
@@ -97,7 +97,7 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
     rows = await session.execute(query)
     return [
         PendingRecord(row.id, row.message_id, OutboundRecord(row.topic, row.record_key, dict(row.headers), body))
-        for row, body in rows.tuples()
+        for row, body in rows
     ]
 
 

@@ -1,0 +1,97 @@
+"""Real servers for integration tests: Apache Kafka (KRaft, official jars) and PostgreSQL.
+
+Both are started once per test session on free ports with their data in
+temporary folders; each test gets a database of its own, built with the
+Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from broker.app import create_app
+from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
+from broker.devinfra.ports import free_port
+from broker.devinfra.postgres import LocalPostgres
+from broker.services import Services
+from broker.settings import PROJECT_ROOT, Settings
+from broker.store.migrate import upgrade_database
+from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[LocalKafka]:
+    """One real Kafka broker+controller for the whole session."""
+    data = Path(tempfile.mkdtemp(prefix="silta-kafka-"))
+    broker = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), data, free_port(), free_port())
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """One real PostgreSQL server for the whole session."""
+    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-pg-")), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def database_url(postgres: LocalPostgres) -> str:
+    """A fresh database for one test, migrated with Alembic."""
+    url = postgres.create_database(f"t_{uuid.uuid4().hex[:16]}")
+    await upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, kafka: LocalKafka, jwks_file: Path) -> Settings:
+    """Settings that point the service at the test servers and the test key."""
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        auth_jwks_file=jwks_file,
+        auth_issuer=ISSUER,
+        auth_audience=AUDIENCE,
+        auth_clients=CLIENTS,
+        relay_poll_interval_s=0.2,
+        kafka_request_timeout_ms=3000,
+        log_json=False,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The real application with its lifespan running (database, relay, Kafka producer)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def services(app: FastAPI) -> Services:
+    """The running app's services."""
+    services: Services = app.state.services
+    return services
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the running app."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://silta.test") as client:
+        yield client

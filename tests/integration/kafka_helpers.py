@@ -1,0 +1,43 @@
+"""Reading what arrived on an organiser's topic, through the organiser client."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
+
+
+async def collect(
+    bootstrap: str, org: str, message_ids: set[str], timeout_s: float = 30.0, settle_s: float = 0.0
+) -> list[Delivery]:
+    """Deliveries of the given message ids on `silta.to.<org>.v1`, read with a fresh consumer group.
+
+    Waits until each id has arrived at least once, then `settle_s` longer, so
+    that a duplicate that would arrive late is caught too.
+    """
+    found: list[Delivery] = []
+    all_arrived = asyncio.Event()
+    async with OrganiserClient(org, bootstrap, group_id=f"test-{uuid.uuid4().hex}") as client:
+
+        async def read() -> None:
+            async for delivery in client.deliveries():
+                if _message_id(delivery) in message_ids:
+                    found.append(delivery)
+                if {_message_id(d) for d in found} == message_ids:
+                    all_arrived.set()
+                await client.ack(delivery)
+
+        reader = asyncio.create_task(read())
+        try:
+            await asyncio.wait_for(all_arrived.wait(), timeout_s)
+            await asyncio.sleep(settle_s)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+    return found
+
+
+def _message_id(delivery: Delivery) -> str | None:
+    message = delivery.message
+    return message.message_id if isinstance(message, InvalidRecord) else message.envelope.message_id

@@ -1,0 +1,192 @@
+"""An application transfer from Kela's REST API to the organiser's topic, on real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select
+
+from adapters.municipality.messages import ApplicationTransfer
+from broker.devinfra.kafka import LocalKafka
+from broker.devinfra.samples import application_transfer
+from broker.services import Services
+from broker.store.tables import MessageRecord, OutboxRecord
+from tests.conftest import KELA
+from tests.integration.kafka_helpers import collect
+
+pytestmark = pytest.mark.integration
+XML = {"Content-Type": "application/xml"}
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {**XML, "Authorization": f"Bearer {token}"}
+
+
+async def _wait_status(
+    api: httpx.AsyncClient, token: str, message_id: str, status: str, timeout_s: float = 30
+) -> dict[str, object]:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            answer = await api.get(f"/kela/v1/messages/{message_id}", headers={"Authorization": f"Bearer {token}"})
+            body: dict[str, object] = answer.json()
+            if body.get("status") == status:
+                return body
+            await asyncio.sleep(0.1)
+
+
+async def test_transfer_reaches_the_right_topic_with_key_and_headers(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """POST → 202 → one record on silta.to.hva-08.v1, keyed by case id, consumed as a typed message."""
+    message_id = str(uuid.uuid4())
+    answer = await api.post(
+        "/kela/v1/messages",
+        headers=_headers(token_for()),
+        content=application_transfer(message_id, case_id="KELA-T-1", municipality="837"),
+    )
+    assert answer.status_code == 202
+    assert answer.json() == {"message_id": message_id, "status_url": f"/kela/v1/messages/{message_id}"}
+
+    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {message_id})
+    assert delivery.key == "KELA-T-1"
+    assert isinstance(delivery.message, ApplicationTransfer)
+    assert delivery.message.envelope.recipient == "hva-08"
+    assert delivery.message.home_municipality == "837"
+    assert [c.category for c in delivery.message.cost_items] == ["childrens-hobbies", "moving"]
+    status = await _wait_status(api, token_for(), message_id, "published")
+    assert status["recipient"] == "hva-08"
+    assert status["published_at"] is not None
+
+
+async def test_record_headers_on_the_wire(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """The raw Kafka record carries id, type, schema and sender headers, and no identity code in its key."""
+    message_id = str(uuid.uuid4())
+    await api.post(
+        "/kela/v1/messages",
+        headers=_headers(token_for()),
+        content=application_transfer(message_id, case_id="KELA-RAW-1"),
+    )
+    consumer = AIOKafkaConsumer(
+        "silta.to.hva-90.v1",
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=f"raw-{message_id}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(30):
+            async for record in consumer:
+                headers = {k: v.decode() for k, v in record.headers}
+                if headers.get("silta-message-id") == message_id:
+                    break
+    finally:
+        await consumer.stop()
+    assert headers["silta-message-type"] == "application-transfer"
+    assert headers["silta-schema"] == "urn:fi:silta:application-transfer:1#1.0"
+    assert headers["silta-sender"] == "kela"
+    assert record.key == b"KELA-RAW-1"
+
+
+async def test_the_same_post_twice_gives_the_same_answer_and_one_record(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Idempotency on the message id: the identical document again → same 202, no second record."""
+    message_id = str(uuid.uuid4())
+    document = application_transfer(message_id)
+    first = await api.post("/kela/v1/messages", headers=_headers(token_for()), content=document)
+    second = await api.post("/kela/v1/messages", headers=_headers(token_for()), content=document)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json() == second.json()
+    deliveries = await collect(kafka.bootstrap_servers, "hva-90", {message_id}, settle_s=2.0)
+    assert len(deliveries) == 1
+
+
+async def test_concurrent_identical_posts_store_one_message(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Ten identical posts at once (one commit batch) still give one record."""
+    message_id = str(uuid.uuid4())
+    document = application_transfer(message_id)
+    answers = await asyncio.gather(
+        *(api.post("/kela/v1/messages", headers=_headers(token_for()), content=document) for _ in range(10))
+    )
+    assert {a.status_code for a in answers} == {202}
+    assert len(await collect(kafka.bootstrap_servers, "hva-90", {message_id}, settle_s=2.0)) == 1
+
+
+async def test_same_id_other_content_is_a_conflict(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
+    """409 message-id-conflict when a known id comes back with different content."""
+    message_id = str(uuid.uuid4())
+    await api.post(
+        "/kela/v1/messages", headers=_headers(token_for()), content=application_transfer(message_id, case_id="A-1")
+    )
+    answer = await api.post(
+        "/kela/v1/messages", headers=_headers(token_for()), content=application_transfer(message_id, case_id="A-2")
+    )
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "message-id-conflict"
+
+
+async def test_many_messages_about_one_case_keep_their_order(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Per-case order: records with one case id arrive in the order they were accepted."""
+    ids = [str(uuid.uuid4()) for _ in range(20)]
+    for message_id in ids:
+        answer = await api.post(
+            "/kela/v1/messages",
+            headers=_headers(token_for()),
+            content=application_transfer(message_id, case_id="ORDER-1", municipality="853"),
+        )
+        assert answer.status_code == 202
+    deliveries = await collect(kafka.bootstrap_servers, "hva-05", set(ids))
+    arrived = [d.message.envelope.message_id for d in deliveries if isinstance(d.message, ApplicationTransfer)]
+    assert arrived == ids
+
+
+async def test_ready_when_database_and_kafka_answer(api: httpx.AsyncClient) -> None:
+    """/health/ready reports both dependencies."""
+    answer = await api.get("/health/ready")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ready", "checks": {"database": True, "kafka": True}}
+
+
+async def test_status_of_an_unknown_message_is_404(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
+    """An id nobody sent is message-not-found."""
+    answer = await api.get(f"/kela/v1/messages/{uuid.uuid4()}", headers={"Authorization": f"Bearer {token_for()}"})
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "message-not-found"
+
+
+async def test_status_is_not_shown_to_another_party(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
+    """An organiser that neither sent nor receives a message cannot see it; the answer is the same 404."""
+    message_id = str(uuid.uuid4())
+    await api.post("/kela/v1/messages", headers=_headers(token_for()), content=application_transfer(message_id))
+    answer = await api.get(
+        f"/kela/v1/messages/{message_id}", headers={"Authorization": f"Bearer {token_for('hva-08-case-system')}"}
+    )
+    assert answer.status_code == 404
+
+
+async def test_group_commit_stores_every_message_once(services: Services) -> None:
+    """Many concurrent saves share commits, and every message is stored exactly once."""
+    messages = [services.pipeline.accept(application_transfer(), KELA) for _ in range(300)]
+    outcomes = await asyncio.gather(*(services.committer.save(m) for m in messages))
+    assert {str(o) for o in outcomes} == {"stored"}
+    async with services.sessions() as session:
+        ids = [m.message_id for m in messages]
+        stored = await session.scalar(
+            select(func.count()).select_from(MessageRecord).where(MessageRecord.message_id.in_(ids))
+        )
+        outbox = await session.scalar(
+            select(func.count()).select_from(OutboxRecord).where(OutboxRecord.message_id.in_(ids))
+        )
+    assert (stored, outbox) == (300, 300)
