@@ -16,9 +16,30 @@ def _scrub(_: object, __: str, event_dict: MutableMapping[str, Any]) -> Mapping[
     return {key: scrub_identity_codes(value) if isinstance(value, str) else value for key, value in event_dict.items()}
 
 
+# Libraries that log whole payloads at DEBUG (aiokafka logs every record it sends).
+_PAYLOAD_LOGGERS = ("aiokafka",)
+
+
+class IdentityCodeFilter(logging.Filter):
+    """Masks identity codes in every standard-library log record, whoever wrote it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with identity codes masked; never drops a record."""
+        message = record.getMessage()
+        scrubbed = scrub_identity_codes(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     """Set up structlog and the standard library's logging to write one event per line."""
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, IdentityCodeFilter) for f in handler.filters):
+            handler.addFilter(IdentityCodeFilter())
+    for name in _PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level.upper())))
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[

@@ -1,16 +1,30 @@
-"""Fixtures shared by every test: fictitious documents, signing keys, settings."""
+"""Fixtures shared by every test: signing keys, tokens, and the real servers.
+
+The servers (Apache Kafka in KRaft mode from the official jars, PostgreSQL from
+Debian's package) start once per session, on free ports with their data in
+temporary folders, and only when a test asks for them. Each test gets a
+database of its own, built with the Alembic migrations.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broker.auth import Caller, mint_token, public_jwks
+from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
+from broker.devinfra.ports import free_port
+from broker.devinfra.postgres import LocalPostgres
+from broker.settings import PROJECT_ROOT
+from broker.store.migrate import upgrade_database
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"
@@ -40,3 +54,31 @@ def token_for(signing_key: Ed25519PrivateKey) -> Callable[..., str]:
         return mint_token(signing_key, client_id, ISSUER, AUDIENCE, lifetime=lifetime)
 
     return mint
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[LocalKafka]:
+    """One real Kafka broker+controller for the whole session."""
+    data = Path(tempfile.mkdtemp(prefix="silta-kafka-"))
+    broker = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), data, free_port(), free_port())
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """One real PostgreSQL server for the whole session."""
+    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-pg-")), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def database_url(postgres: LocalPostgres) -> str:
+    """A fresh database for one test, migrated with Alembic."""
+    url = postgres.create_database(f"t_{uuid.uuid4().hex[:16]}")
+    await upgrade_database(url)
+    return url

@@ -7,10 +7,7 @@ Alembic migrations.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,43 +15,12 @@ import pytest
 from fastapi import FastAPI
 
 from broker.app import create_app
-from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
-from broker.devinfra.ports import free_port
-from broker.devinfra.postgres import LocalPostgres
+from broker.devinfra.kafka import LocalKafka
 from broker.services import Services
-from broker.settings import PROJECT_ROOT, Settings
-from broker.store.migrate import upgrade_database
+from broker.settings import Settings
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="session")
-def kafka() -> Iterator[LocalKafka]:
-    """One real Kafka broker+controller for the whole session."""
-    data = Path(tempfile.mkdtemp(prefix="silta-kafka-"))
-    broker = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), data, free_port(), free_port())
-    broker.start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(data, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[LocalPostgres]:
-    """One real PostgreSQL server for the whole session."""
-    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-pg-")), free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def database_url(postgres: LocalPostgres) -> str:
-    """A fresh database for one test, migrated with Alembic."""
-    url = postgres.create_database(f"t_{uuid.uuid4().hex[:16]}")
-    await upgrade_database(url)
-    return url
 
 
 @pytest.fixture

@@ -38,6 +38,11 @@ async def collect(
     return found
 
 
+def delivered_ids(deliveries: list[Delivery]) -> list[str | None]:
+    """The message ids of deliveries, in arrival order."""
+    return [_message_id(d) for d in deliveries]
+
+
 def _message_id(delivery: Delivery) -> str | None:
     message = delivery.message
     return message.message_id if isinstance(message, InvalidRecord) else message.envelope.message_id

@@ -1,0 +1,85 @@
+"""The service as a separate process, the way it runs in production."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from broker.devinfra.kafka import LocalKafka
+from broker.devinfra.ports import free_port
+from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+
+
+class ServiceProcess:
+    """`silta serve` in a child process, with its settings in the environment."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.port = int(env["SILTA_API_PORT"])
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Where the API answers."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **overrides: str) -> None:
+        """Start the service and wait until /health/live answers."""
+        with open(self.log, "ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "broker.cli", "serve"],
+                env={**self.env, **overrides},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the service did not start; see {self.log}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flushing, as in a crash."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait()
+            self._process = None
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+            self._process = None
+
+
+@pytest.fixture
+def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Path) -> Iterator[ServiceProcess]:
+    """A service process on the test servers; stopped after the test."""
+    env = {
+        **os.environ,
+        "SILTA_DATABASE_URL": database_url,
+        "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "SILTA_API_PORT": str(free_port()),
+        "SILTA_AUTH_JWKS_FILE": str(jwks_file),
+        "SILTA_AUTH_ISSUER": ISSUER,
+        "SILTA_AUTH_AUDIENCE": AUDIENCE,
+        "SILTA_AUTH_CLIENTS": json.dumps(CLIENTS),
+        "SILTA_RELAY_POLL_INTERVAL_S": "0.2",
+    }
+    process = ServiceProcess(env, tmp_path / "service.log")
+    yield process
+    process.stop()

@@ -1,0 +1,39 @@
+"""Kafka down while Kela posts: accepting goes on, and the records go out when Kafka is back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from broker.devinfra.kafka import LocalKafka
+from broker.devinfra.samples import application_transfer
+from tests.integration.kafka_helpers import collect, delivered_ids
+
+pytestmark = pytest.mark.integration
+
+
+async def test_posts_during_an_outage_are_published_after_it_once(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Stop the broker, post three transfers (202 each, status accepted), restart: each arrives exactly once."""
+    headers = {"Authorization": f"Bearer {token_for()}", "Content-Type": "application/xml"}
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    await asyncio.to_thread(kafka.stop)
+    try:
+        for message_id in ids:
+            answer = await api.post("/kela/v1/messages", headers=headers, content=application_transfer(message_id))
+            assert answer.status_code == 202
+        await asyncio.sleep(2)
+        status = (await api.get(f"/kela/v1/messages/{ids[0]}", headers=headers)).json()
+        assert status["status"] == "accepted"
+        ready = await api.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"] == {"database": True, "kafka": False}
+    finally:
+        await asyncio.to_thread(kafka.start)
+    deliveries = await collect(kafka.bootstrap_servers, "hva-90", set(ids), timeout_s=60, settle_s=2.0)
+    assert sorted(delivered_ids(deliveries)) == sorted(ids)  # type: ignore[type-var]
