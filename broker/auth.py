@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from broker.domain.errors import ErrorCode, Rejection
 
 _ALGORITHMS = ["EdDSA"]
+# Verified tokens are remembered until they expire: a signature check costs more
+# than the rest of authentication, and clients reuse a token for many requests.
+_CACHE_SIZE = 4096
 DEV_KEY_ID = "silta-dev-1"
 
 
@@ -42,6 +46,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._clients = clients
+        self._verified: dict[str, tuple[Caller, float]] = {}
 
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str, clients: dict[str, str]) -> TokenVerifier:
@@ -55,6 +60,16 @@ class TokenVerifier:
         if not authorization or not authorization.startswith("Bearer "):
             raise Rejection(ErrorCode.TOKEN_MISSING, "send an `Authorization: Bearer <token>` header")
         token = authorization.removeprefix("Bearer ").strip()
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        caller, expires_at = self._verify_token(token)
+        if len(self._verified) >= _CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (caller, expires_at)
+        return caller
+
+    def _verify_token(self, token: str) -> tuple[Caller, float]:
         try:
             key_id = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(key_id) if isinstance(key_id, str) else None
@@ -74,7 +89,7 @@ class TokenVerifier:
         party = self._clients.get(client_id)
         if party is None:
             raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id}` is not allowed to use Silta")
-        return Caller(client_id, party)
+        return Caller(client_id, party), float(claims["exp"])
 
 
 def mint_token(

@@ -9,19 +9,19 @@ policy) → hand over for storing with its outbox row. Each stage raises a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from broker.auth import Caller
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
-from broker.domain.catalogue import MessageType
+from broker.domain.catalogue import CATALOGUE, MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.parties import role_of
+from broker.domain.parties import PartyRole, role_of
 from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.policy.model import Policy
-from broker.policy.statutory_filter import apply_policy
+from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry, case_id_is_identity_code
@@ -40,6 +40,16 @@ class MessagePipeline:
     policies: dict[str, Policy]
     municipalities: MunicipalityTable
     limits: ParseLimits
+    _allowlists: dict[tuple[str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, policy in self.policies.items():
+            message_type = CATALOGUE.get(name)
+            if message_type is None:
+                raise ValueError(f"a policy names message type {name}, which the catalogue does not have")
+            namespaces = frozenset({ENVELOPE_NAMESPACE, message_type.namespace})
+            for role in PartyRole:
+                self._allowlists[name, role] = compile_allowlist(policy, role, namespaces)
 
     def accept(self, data: bytes, caller: Caller) -> AcceptedMessage:
         """Run every stage on one document from `caller`; the result is ready to store."""
@@ -93,7 +103,7 @@ class MessagePipeline:
         policy = self.policies.get(message_type.name)
         if role is None or policy is None:
             raise Rejection(ErrorCode.FILTERED_MESSAGE_INVALID, f"no disclosure policy for {message_type.name}")
-        result = apply_policy(root, policy, role, frozenset({ENVELOPE_NAMESPACE, message_type.namespace}))
+        result = apply_policy(root, self._allowlists[message_type.name, role])
         if not self.schemas.is_valid(result.document, message_type):
             raise Rejection(
                 ErrorCode.FILTERED_MESSAGE_INVALID,

@@ -50,11 +50,16 @@ class OrganiserClient:
         self,
         org: str,
         bootstrap_servers: str,
+        *,
         group_id: str | None = None,
         schema_dir: Path = PROJECT_ROOT / "schemas",
         from_beginning: bool = True,
+        commit_every: int = 1,
     ) -> None:
         self.org = org
+        self._commit_every = commit_every
+        self._acked: dict[TopicPartition, int] = {}
+        self._unflushed = 0
         self._schemas = SchemaRegistry(schema_dir)
         self._limits = ParseLimits()
         self._consumer = AIOKafkaConsumer(
@@ -72,7 +77,10 @@ class OrganiserClient:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._consumer.stop()
+        try:
+            await self.flush()
+        finally:
+            await self._consumer.stop()
 
     async def deliveries(self) -> AsyncIterator[Delivery]:
         """Every record as it arrives; call `ack` on each once it is processed."""
@@ -80,9 +88,21 @@ class OrganiserClient:
             yield self._delivery(record)
 
     async def ack(self, delivery: Delivery) -> None:
-        """Commit the offset after the delivery: it will not be delivered to this group again."""
-        partition = TopicPartition(delivery.topic, delivery.partition)
-        await self._consumer.commit({partition: OffsetAndMetadata(delivery.offset + 1, "")})
+        """Mark the delivery processed; its offset is committed now or, with `commit_every` > 1, soon.
+
+        Until the commit, a crash means the delivery comes again (at least once).
+        """
+        self._acked[TopicPartition(delivery.topic, delivery.partition)] = delivery.offset + 1
+        self._unflushed += 1
+        if self._unflushed >= self._commit_every:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Commit every acknowledged offset."""
+        if self._acked:
+            offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in self._acked.items()}
+            self._acked, self._unflushed = {}, 0
+            await self._consumer.commit(offsets)
 
     def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery:
         key = record.key.decode() if record.key is not None else None

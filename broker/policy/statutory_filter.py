@@ -26,49 +26,75 @@ class FilterResult:
     removed: Counter[str] = field(default_factory=Counter)
 
 
-def _prefixes(paths: frozenset[str]) -> frozenset[str]:
-    parts = (path.split("/") for path in paths if "@" not in path)
-    return frozenset("/".join(steps[:n]) for steps in parts for n in range(1, len(steps)))
+@dataclass
+class _Step:
+    """One element of the allowlist tree: which children and attributes it may keep."""
 
-
-def _join(parent: str, name: str) -> str:
-    return f"{parent}/{name}" if parent else name
+    name: str
+    text_allowed: bool = False
+    attributes: set[str] = field(default_factory=set)
+    children: dict[str, _Step] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class _Allow:
+class Allowlist:
+    """One role's allowed paths under one policy, as a tree keyed by qualified element names.
+
+    Each step is keyed by `{namespace}name` for each of the message's own
+    namespaces, so filtering is one dictionary look-up per element; anything
+    in another namespace finds no key and is removed.
+    """
+
     paths: frozenset[str]
-    containers: frozenset[str]
-    namespaces: frozenset[str]
+    root: _Step
 
 
-def apply_policy(root: etree._Element, policy: Policy, role: PartyRole, namespaces: frozenset[str]) -> FilterResult:
-    """What of `root` the `role` may receive under `policy`; the input is not changed."""
-    allowed = policy.allowed_paths(role)
-    allow = _Allow(allowed, _prefixes(allowed), namespaces)
+def compile_allowlist(policy: Policy, role: PartyRole, namespaces: frozenset[str]) -> Allowlist:
+    """The allowlist of `role` under `policy`; elements outside `namespaces` are never allowed."""
+    root = _Step("")
+    paths = policy.allowed_paths(role)
+    for path in sorted(paths):
+        *elements, last = path.split("/")
+        step = root
+        for name in elements:
+            step = _child(step, name, namespaces)
+        if last.startswith("@"):
+            step.attributes.add(last[1:])
+        else:
+            _child(step, last, namespaces).text_allowed = True
+    return Allowlist(paths, root)
+
+
+def _child(step: _Step, name: str, namespaces: frozenset[str]) -> _Step:
+    existing = step.children.get(f"{{{next(iter(sorted(namespaces)))}}}{name}")
+    child = existing or _Step(name)
+    for namespace in namespaces:
+        step.children[f"{{{namespace}}}{name}"] = child
+    return child
+
+
+def apply_policy(root: etree._Element, allow: Allowlist) -> FilterResult:
+    """What of `root` the allowlist lets through; the input is not changed."""
     result = FilterResult(copy.deepcopy(root))
-    _strip(result.document, "", allow, result.removed)
+    _strip(result.document, allow.root, "", result.removed)
     return result
 
 
-def _strip(element: etree._Element, path: str, allow: _Allow, removed: Counter[str]) -> None:
-    for name in list(element.attrib):
-        qname = etree.QName(name)
-        attribute_path = _join(path, "@" + qname.localname)
-        if qname.namespace is not None or attribute_path not in allow.paths:
-            del element.attrib[name]
-            removed[attribute_path] += 1
-    if path and path not in allow.paths and (element.text or "").strip():
+def _strip(element: etree._Element, step: _Step, path: str, removed: Counter[str]) -> None:
+    if element.attrib:
+        for name in [str(key) for key in element.attrib.keys()]:  # noqa: SIM118  attrib is no dict
+            if name not in step.attributes:  # a namespaced attribute is `{ns}name`: never listed
+                del element.attrib[name]
+                removed[f"{path}/@{name.rpartition('}')[2]}"] += 1
+    if path and not step.text_allowed and element.text and element.text.strip():
         element.text = None
         removed[path + "/text()"] += 1
     for child in list(element):
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        child_step = step.children.get(tag) if isinstance(tag, str) else None
+        if child_step is None:
             element.remove(child)
-            continue
-        qname = etree.QName(child)
-        child_path = _join(path, qname.localname)
-        if qname.namespace in allow.namespaces and (child_path in allow.paths or child_path in allow.containers):
-            _strip(child, child_path, allow, removed)
+            if isinstance(tag, str):
+                removed[f"{path}/{tag.rpartition('}')[2]}".lstrip("/")] += 1
         else:
-            element.remove(child)
-            removed[child_path] += 1
+            _strip(child, child_step, f"{path}/{child_step.name}" if path else child_step.name, removed)

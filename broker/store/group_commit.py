@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
-from broker.store.messages import add_accepted, classify, known_hashes
+from broker.store.messages import classify, insert_accepted, known_hashes
 
 log = structlog.get_logger(__name__)
 
@@ -107,7 +107,6 @@ class GroupCommitter:
     async def _store(self, messages: Sequence[AcceptedMessage]) -> list[SaveOutcome]:
         async with self._sessions() as session, session.begin():
             outcomes = classify(messages, await known_hashes(session, [m.message_id for m in messages]))
-            for message, outcome in zip(messages, outcomes, strict=True):
-                if outcome is SaveOutcome.STORED:
-                    add_accepted(session, message)
+            new = [m for m, outcome in zip(messages, outcomes, strict=True) if outcome is SaveOutcome.STORED]
+            await insert_accepted(session, new)
         return outcomes

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain.accepted import AcceptedMessage, OutboundRecord, SaveOutcome
@@ -37,32 +37,42 @@ def classify(messages: Sequence[AcceptedMessage], known: dict[str, str]) -> list
     return outcomes
 
 
-def add_accepted(session: AsyncSession, message: AcceptedMessage) -> None:
-    """Add the message and its outbox row to the session's transaction."""
-    session.add(
-        MessageRecord(
-            message_id=message.message_id,
-            message_type=message.message_type,
-            sender=message.sender,
-            recipient=message.recipient,
-            case_id=message.case_id,
-            correlation_id=message.correlation_id,
-            content_sha256=message.content_sha256,
-            body=message.record.value,
-            removed_fields=message.removed_fields,
-            policy_version=message.policy_version,
-            status="accepted",
-            accepted_at=message.accepted_at,
-        )
+async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMessage]) -> None:
+    """Insert the messages and their outbox rows in the session's transaction (one statement each)."""
+    if not messages:
+        return
+    await session.execute(
+        insert(MessageRecord),
+        [
+            {
+                "message_id": m.message_id,
+                "message_type": m.message_type,
+                "sender": m.sender,
+                "recipient": m.recipient,
+                "case_id": m.case_id,
+                "correlation_id": m.correlation_id,
+                "content_sha256": m.content_sha256,
+                "body": m.record.value,
+                "removed_fields": m.removed_fields,
+                "policy_version": m.policy_version,
+                "status": "accepted",
+                "accepted_at": m.accepted_at,
+            }
+            for m in messages
+        ],
     )
-    session.add(
-        OutboxRecord(
-            message_id=message.message_id,
-            topic=message.record.topic,
-            record_key=message.record.key,
-            headers=message.record.headers,
-            created_at=message.accepted_at,
-        )
+    await session.execute(
+        insert(OutboxRecord),
+        [
+            {
+                "message_id": m.message_id,
+                "topic": m.record.topic,
+                "record_key": m.record.key,
+                "headers": m.record.headers,
+                "created_at": m.accepted_at,
+            }
+            for m in messages
+        ],
     )
 
 
@@ -87,7 +97,14 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
     so records about one case keep their order on the topic.
     """
     query = (
-        select(OutboxRecord, MessageRecord.body)
+        select(
+            OutboxRecord.id,
+            OutboxRecord.message_id,
+            OutboxRecord.topic,
+            OutboxRecord.record_key,
+            OutboxRecord.headers,
+            MessageRecord.body,
+        )
         .join(MessageRecord, MessageRecord.message_id == OutboxRecord.message_id)
         .where(OutboxRecord.published_at.is_(None))
         .order_by(OutboxRecord.id)
@@ -96,8 +113,8 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
     )
     rows = await session.execute(query)
     return [
-        PendingRecord(row.id, row.message_id, OutboundRecord(row.topic, row.record_key, dict(row.headers), body))
-        for row, body in rows
+        PendingRecord(outbox_id, message_id, OutboundRecord(topic, key, dict(headers), body))
+        for outbox_id, message_id, topic, key, headers, body in rows
     ]
 
 

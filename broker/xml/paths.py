@@ -7,7 +7,8 @@ from lxml import etree
 
 def local_name(element: etree._Element) -> str:
     """The element's name without its namespace."""
-    return etree.QName(element).localname
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def element_path(element: etree._Element) -> str:

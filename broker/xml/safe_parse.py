@@ -17,6 +17,7 @@ from broker.domain.identity_code import scrub_identity_codes
 from broker.xml.paths import element_path
 
 XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
+_XINCLUDE_PREFIXES = tuple(f"{{{namespace}}}" for namespace in XINCLUDE_NAMESPACES)
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _LOCATION_HINTS = (f"{{{_XSI}}}schemaLocation", f"{{{_XSI}}}noNamespaceSchemaLocation")
 # Looked for in the raw bytes before libxml2 sees them, so that a DTD is refused
@@ -81,32 +82,28 @@ def _doctype_rejection() -> Rejection:
 
 
 def _refuse_hostile_nodes(root: etree._Element, max_depth: int) -> None:
-    depth = 0
-    for event, node in etree.iterwalk(root, events=("start", "end")):
-        if event == "end":
-            depth -= 1
-            continue
-        depth += 1
-        if depth > max_depth:
-            raise Rejection(
-                ErrorCode.XML_TOO_DEEP,
-                f"elements are nested deeper than {max_depth}",
-                [ErrorItem(element_path(node), f"depth {depth}")],
-            )
-        _refuse_node(node)
-        for child in node:
-            if not isinstance(child.tag, str):
-                _refuse_special(child)
-
-
-def _refuse_node(node: etree._Element) -> None:
-    namespace = etree.QName(node).namespace
-    if namespace in XINCLUDE_NAMESPACES:
+    too_deep = root.xpath("/" + "/".join(["*"] * (max_depth + 1)))
+    if isinstance(too_deep, list) and too_deep and isinstance(too_deep[0], etree._Element):
         raise Rejection(
-            ErrorCode.XML_XINCLUDE_FORBIDDEN,
-            "XInclude elements are not accepted",
-            [ErrorItem(element_path(node), "XInclude element")],
+            ErrorCode.XML_TOO_DEEP,
+            f"elements are nested deeper than {max_depth}",
+            [ErrorItem(element_path(too_deep[0]), f"depth {max_depth + 1}")],
         )
+    for node in root.iter():
+        tag = node.tag
+        if not isinstance(tag, str):
+            _refuse_special(node)
+        elif tag.startswith(_XINCLUDE_PREFIXES):
+            raise Rejection(
+                ErrorCode.XML_XINCLUDE_FORBIDDEN,
+                "XInclude elements are not accepted",
+                [ErrorItem(element_path(node), "XInclude element")],
+            )
+        elif node.attrib:
+            _refuse_location_hints(node)
+
+
+def _refuse_location_hints(node: etree._Element) -> None:
     for hint in _LOCATION_HINTS:
         if hint in node.attrib:
             raise Rejection(

@@ -14,9 +14,10 @@ import xmlschema
 from lxml import etree
 
 from broker.domain.catalogue import CATALOGUE, MessageType, message_type_for_root
+from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.identity_code import identity_code_problem, is_valid_identity_code, scrub_identity_codes
-from broker.xml.paths import element_path, local_name
+from broker.xml.paths import element_path
 
 IDENTITY_CODE_ELEMENTS = frozenset({"PersonalIdentityCode", "DataSubject"})
 _MAX_REPORTED_ERRORS = 50
@@ -29,9 +30,15 @@ class SchemaRegistry:
         self._dir = schema_dir.resolve()
         self._fast: dict[str, etree.XMLSchema] = {}
         self._precise: dict[str, xmlschema.XMLSchema10] = {}
+        self._identity_tags: dict[str, tuple[str, ...]] = {}
         for message_type in CATALOGUE.values():
             document = etree.parse(str(schema_dir / message_type.schema_file), etree.XMLParser(no_network=True))
             self._fast[message_type.name] = etree.XMLSchema(document)
+            self._identity_tags[message_type.name] = tuple(
+                f"{{{namespace}}}{name}"
+                for namespace in (ENVELOPE_NAMESPACE, message_type.namespace)
+                for name in IDENTITY_CODE_ELEMENTS
+            )
 
     def message_type_of(self, root: etree._Element) -> MessageType:
         """The catalogue entry for a document's root element, or an `unknown-message-type` rejection."""
@@ -54,7 +61,7 @@ class SchemaRegistry:
                 self._precise_errors(root, message_type),
             )
         _check_envelope_type(root, message_type)
-        _check_identity_codes(root)
+        _check_identity_codes(root, self._identity_tags[message_type.name])
 
     def is_valid(self, root: etree._Element, message_type: MessageType) -> bool:
         """True if the document matches its XSD (used after filtering)."""
@@ -84,13 +91,12 @@ def _check_envelope_type(root: etree._Element, message_type: MessageType) -> Non
             )
 
 
-def _check_identity_codes(root: etree._Element) -> None:
+def _check_identity_codes(root: etree._Element, tags: tuple[str, ...]) -> None:
     errors = []
-    for node in root.iter(etree.Element):
-        if local_name(node) in IDENTITY_CODE_ELEMENTS:
-            problem = identity_code_problem((node.text or "").strip())
-            if problem is not None:
-                errors.append(ErrorItem(element_path(node), problem.reason))
+    for node in root.iter(*tags):
+        problem = identity_code_problem((node.text or "").strip())
+        if problem is not None:
+            errors.append(ErrorItem(element_path(node), problem.reason))
     if errors:
         raise Rejection(ErrorCode.IDENTITY_CODE_INVALID, "a personal identity code is not valid", errors)
 
