@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.municipality.client import OrganiserClient
 from broker.auth import mint_token, public_jwks
-from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
+from broker.devinfra.kafka import fetch_kafka_jars, start_local_kafka
 from broker.devinfra.ports import free_port, wait_for_port
 from broker.devinfra.postgres import LocalPostgres
 from broker.devinfra.samples import application_transfer
@@ -170,9 +170,8 @@ async def run(n: int, concurrency: int, work: Path) -> None:
     key = Ed25519PrivateKey.generate()
     (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
     postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-bench-pg-")), free_port())
-    kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka", free_port(), free_port())
     postgres.start()
-    kafka.start()
+    kafka = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka")
     service: subprocess.Popen[bytes] | None = None
     try:
         await upgrade_database(postgres.url())

@@ -40,10 +40,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
     print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
     kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), Path(args.kafka_data).resolve(), port, free_port())
-    kafka.start()
-    print(f"silta: Kafka is up; API on http://{settings.api_host}:{settings.api_port}", flush=True)
     try:
+        kafka.start()
+        print(f"silta: Kafka is up; API on http://{settings.api_host}:{settings.api_port}", flush=True)
         _serve(settings)
+    except KeyboardInterrupt:
+        pass
     finally:
         print("silta: stopping Kafka", flush=True)
         kafka.stop()

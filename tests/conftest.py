@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broker.auth import Caller, mint_token, public_jwks
-from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
+from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from broker.devinfra.ports import free_port
 from broker.devinfra.postgres import LocalPostgres
 from broker.settings import PROJECT_ROOT
@@ -60,8 +60,7 @@ def token_for(signing_key: Ed25519PrivateKey) -> Callable[..., str]:
 def kafka() -> Iterator[LocalKafka]:
     """One real Kafka broker+controller for the whole session."""
     data = Path(tempfile.mkdtemp(prefix="silta-kafka-"))
-    broker = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), data, free_port(), free_port())
-    broker.start()
+    broker = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), data)
     yield broker
     broker.stop()
     shutil.rmtree(data, ignore_errors=True)

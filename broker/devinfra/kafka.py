@@ -19,6 +19,8 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
+from broker.devinfra.ports import free_port
+
 KAFKA_VERSION = "4.1.1"
 _LOG4J_VERSION = "2.24.3"
 _STARTED_MARKER = "Kafka Server started"
@@ -179,9 +181,26 @@ class LocalKafka:
         if result.returncode != 0:
             raise KafkaLaunchError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
 
+    @property
+    def pid_file(self) -> Path:
+        """The running broker's process id, so a later start can end a broker left behind."""
+        return self.data_dir / "kafka.pid"
+
+    def _end_left_behind_broker(self) -> None:
+        """A run killed with SIGKILL leaves its broker holding the data folder and port: end it."""
+        try:
+            pid = int(self.pid_file.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if b"kafka.Kafka" in cmdline and str(self.data_dir).encode() in cmdline:
+            os.killpg(pid, signal.SIGKILL)
+            time.sleep(0.5)
+
     def start(self, timeout_s: float = 60.0) -> None:
         """Start the broker and wait until it says it has started."""
         self.format_storage()
+        self._end_left_behind_broker()
         config = self.data_dir / "server.properties"
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.log_file, "ab") as log:
@@ -192,20 +211,25 @@ class LocalKafka:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        self.pid_file.write_text(str(self._process.pid))
         self._wait_started(offset, timeout_s)
 
     def _wait_started(self, offset: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise KafkaLaunchError(f"Kafka exited early; see {self.log_file}")
+                raise KafkaLaunchError(f"Kafka exited early:\n{self._log_tail()}")
             with open(self.log_file, "rb") as log:
                 log.seek(offset)
                 if _STARTED_MARKER.encode() in log.read():
                     return
             time.sleep(0.2)
         self.stop()
-        raise KafkaLaunchError(f"Kafka did not start in {timeout_s:.0f} s; see {self.log_file}")
+        raise KafkaLaunchError(f"Kafka did not start in {timeout_s:.0f} s:\n{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 30) -> str:
+        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop the broker: SIGTERM for a clean shutdown, SIGKILL if it hangs."""
@@ -232,3 +256,17 @@ class LocalKafka:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def start_local_kafka(libs: Path, data_dir: Path, attempts: int = 3) -> LocalKafka:
+    """Start a broker on free ports, trying fresh ports if another process took one meanwhile."""
+    for attempt in range(1, attempts + 1):
+        kafka = LocalKafka(libs, data_dir / f"attempt-{attempt}", free_port(), free_port())
+        try:
+            kafka.start()
+        except KafkaLaunchError:
+            if attempt == attempts:
+                raise
+            continue
+        return kafka
+    raise AssertionError("unreachable")
