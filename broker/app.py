@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from adapters.guardian import routes as guardian_routes
 from adapters.kela import routes as kela_routes
+from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import TokenVerifier
 from broker.domain.errors import Rejection
 from broker.domain.routing import MunicipalityTable
@@ -54,6 +55,7 @@ def build_pipeline(settings: Settings) -> MessagePipeline:
         policies=load_policies(settings.policy_dir),
         municipalities=municipality_table(),
         limits=ParseLimits(settings.max_message_bytes, settings.max_xml_depth),
+        pseudonyms=Pseudonymiser.from_file(settings.pseudonym_key_file),
     )
 
 

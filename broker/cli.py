@@ -31,12 +31,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
+    from broker.audit.pseudonym import ensure_pseudonym_key
     from broker.auth import ensure_dev_keys
     from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
     from broker.devinfra.ports import free_port
 
     settings = Settings()
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
+    ensure_pseudonym_key(settings.pseudonym_key_file)
     port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
     print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
     kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), Path(args.kafka_data).resolve(), port, free_port())
@@ -61,12 +63,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_init(args: argparse.Namespace) -> int:
-    """Create the local development signing key and its JWKS file, if missing."""
+    """Create the local development signing key, its JWKS file and the pseudonym key, if missing."""
+    from broker.audit.pseudonym import ensure_pseudonym_key
     from broker.auth import ensure_dev_keys
 
     settings = Settings()
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
+    ensure_pseudonym_key(settings.pseudonym_key_file)
     print(f"signing key: {settings.dev_signing_key_file}\npublic keys: {settings.auth_jwks_file}")
+    print(f"pseudonym key: {settings.pseudonym_key_file}")
     return 0
 
 

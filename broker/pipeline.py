@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
+from broker.audit.disclosure import disclosure_facts
+from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import Caller
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import CATALOGUE, MessageType
@@ -25,6 +28,16 @@ from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allo
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry, case_id_is_identity_code
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """The filter stage's result: the body to deliver and what the logs need to know of it."""
+
+    body: bytes
+    removed: dict[str, int]
+    policy_version: str
+    disclosure: dict[str, Any]
 
 
 def topic_to(party: str) -> str:
@@ -40,6 +53,7 @@ class MessagePipeline:
     policies: dict[str, Policy]
     municipalities: MunicipalityTable
     limits: ParseLimits
+    pseudonyms: Pseudonymiser
     _allowlists: dict[tuple[str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,7 +74,7 @@ class MessagePipeline:
         authorise(caller, envelope, message_type)
         recipient = self.route(root, envelope, message_type)
         set_recipient(root, recipient)
-        filtered, removed, policy_version = self.filter_for(root, recipient, message_type)
+        filtered = self.filter_for(root, recipient, message_type)
         return AcceptedMessage(
             message_id=envelope.message_id,
             message_type=message_type.name,
@@ -69,9 +83,10 @@ class MessagePipeline:
             case_id=envelope.case_id,
             correlation_id=envelope.correlation_id,
             content_sha256=hashlib.sha256(data).hexdigest(),
-            policy_version=policy_version,
-            removed_fields=removed,
-            record=_record(envelope, message_type, recipient, filtered),
+            policy_version=filtered.policy_version,
+            removed_fields=filtered.removed,
+            disclosure=filtered.disclosure,
+            record=_record(envelope, message_type, recipient, filtered.body),
         )
 
     def route(self, root: etree._Element, envelope: Envelope, message_type: MessageType) -> str:
@@ -95,10 +110,8 @@ class MessagePipeline:
             )
         return recipient
 
-    def filter_for(
-        self, root: etree._Element, recipient: str, message_type: MessageType
-    ) -> tuple[bytes, dict[str, int], str]:
-        """The document as `recipient` may receive it, what was removed, and the policy version."""
+    def filter_for(self, root: etree._Element, recipient: str, message_type: MessageType) -> Filtered:
+        """The document as `recipient` may receive it, what was removed, and what it discloses."""
         role = role_of(recipient)
         policy = self.policies.get(message_type.name)
         if role is None or policy is None:
@@ -110,7 +123,8 @@ class MessagePipeline:
                 f"the {role} policy for {message_type.name} leaves an invalid message",
             )
         body = etree.tostring(result.document, xml_declaration=True, encoding="UTF-8")
-        return body, dict(result.removed), policy.version
+        facts = disclosure_facts(result.document, result.disclosed, policy, role, self.pseudonyms)
+        return Filtered(body, dict(result.removed), policy.version, facts)
 
 
 def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> None:

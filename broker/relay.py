@@ -18,7 +18,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kafka.publisher import Publisher, PublishError
-from broker.store.messages import mark_published, pending_records
+from broker.store.audit_log import append_entries
+from broker.store.messages import disclosure_entries, mark_published, pending_records
 
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0
@@ -58,7 +59,9 @@ class OutboxRelay:
             if not pending:
                 return 0
             await self._publisher.publish([p.record for p in pending])
-            await mark_published(session, pending, dt.datetime.now(dt.UTC))
+            published_at = dt.datetime.now(dt.UTC)
+            await mark_published(session, pending, published_at)
+            await append_entries(session, "disclosure", disclosure_entries(pending), published_at)
         log.info("outbox_published", count=len(pending))
         return len(pending)
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     dev_signing_key_file: Path = Path(".silta/dev-signing-key.pem")
     """Only for `silta token` in local runs; production tokens come from the identity provider."""
 
+    pseudonym_key_file: Path = Path(".silta/pseudonym.key")
+    """HMAC key for the pseudonyms in the logs; must stay the same for as long as the logs are kept."""
+
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

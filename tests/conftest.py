@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import tempfile
 import uuid
@@ -25,6 +26,11 @@ from broker.devinfra.ports import free_port
 from broker.devinfra.postgres import LocalPostgres
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
+
+# Every Settings() in the tests uses a pseudonym key of their own, never a developer's.
+_PSEUDONYM_KEY = Path(tempfile.mkdtemp(prefix="silta-test-keys-")) / "pseudonym.key"
+_PSEUDONYM_KEY.write_bytes(b"k" * 32)
+os.environ["SILTA_PSEUDONYM_KEY_FILE"] = str(_PSEUDONYM_KEY)
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"

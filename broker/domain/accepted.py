@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class AcceptedMessage:
     """Hash of the document as the sender sent it: the idempotency check."""
     policy_version: str
     removed_fields: dict[str, int]
+    disclosure: dict[str, Any]
+    """Pseudonymised subjects, field categories, legal bases, purposes: for the disclosure log."""
     record: OutboundRecord
     accepted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 

@@ -24,6 +24,8 @@ class FilterResult:
 
     document: etree._Element
     removed: Counter[str] = field(default_factory=Counter)
+    disclosed: set[str] = field(default_factory=set)
+    """The allowlisted paths that the document really carried: what is disclosed."""
 
 
 @dataclass
@@ -76,14 +78,19 @@ def _child(step: _Step, name: str, namespaces: frozenset[str]) -> _Step:
 def apply_policy(root: etree._Element, allow: Allowlist) -> FilterResult:
     """What of `root` the allowlist lets through; the input is not changed."""
     result = FilterResult(copy.deepcopy(root))
-    _strip(result.document, allow.root, "", result.removed)
+    _strip(result.document, allow.root, "", result)
     return result
 
 
-def _strip(element: etree._Element, step: _Step, path: str, removed: Counter[str]) -> None:
+def _strip(element: etree._Element, step: _Step, path: str, result: FilterResult) -> None:
+    removed = result.removed
+    if step.text_allowed:
+        result.disclosed.add(path)
     if element.attrib:
         for name in [str(key) for key in element.attrib.keys()]:  # noqa: SIM118  attrib is no dict
-            if name not in step.attributes:  # a namespaced attribute is `{ns}name`: never listed
+            if name in step.attributes:
+                result.disclosed.add(f"{path}/@{name}")
+            else:  # a namespaced attribute is `{ns}name`: never listed
                 del element.attrib[name]
                 removed[f"{path}/@{name.rpartition('}')[2]}"] += 1
     if path and not step.text_allowed and element.text and element.text.strip():
@@ -97,4 +104,4 @@ def _strip(element: etree._Element, step: _Step, path: str, removed: Counter[str
             if isinstance(tag, str):
                 removed[f"{path}/{tag.rpartition('}')[2]}".lstrip("/")] += 1
         else:
-            _strip(child, child_step, f"{path}/{child_step.name}" if path else child_step.name, removed)
+            _strip(child, child_step, f"{path}/{child_step.name}" if path else child_step.name, result)

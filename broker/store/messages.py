@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,7 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
                 "body": m.record.value,
                 "removed_fields": m.removed_fields,
                 "policy_version": m.policy_version,
+                "disclosure": m.disclosure,
                 "status": "accepted",
                 "accepted_at": m.accepted_at,
             }
@@ -83,11 +85,12 @@ async def get_message(session: AsyncSession, message_id: str) -> MessageRecord |
 
 @dataclass(frozen=True)
 class PendingRecord:
-    """An outbox row not yet published, with the record to publish."""
+    """An outbox row not yet published, with the record to publish and its disclosure facts."""
 
     outbox_id: int
     message_id: str
     record: OutboundRecord
+    disclosure: dict[str, Any] | None
 
 
 async def pending_records(session: AsyncSession, limit: int) -> list[PendingRecord]:
@@ -104,6 +107,7 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
             OutboxRecord.record_key,
             OutboxRecord.headers,
             MessageRecord.body,
+            MessageRecord.disclosure,
         )
         .join(MessageRecord, MessageRecord.message_id == OutboxRecord.message_id)
         .where(OutboxRecord.published_at.is_(None))
@@ -113,9 +117,28 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
     )
     rows = await session.execute(query)
     return [
-        PendingRecord(outbox_id, message_id, OutboundRecord(topic, key, dict(headers), body))
-        for outbox_id, message_id, topic, key, headers, body in rows
+        PendingRecord(outbox_id, message_id, OutboundRecord(topic, key, dict(headers), body), disclosure)
+        for outbox_id, message_id, topic, key, headers, body, disclosure in rows
     ]
+
+
+def disclosure_entries(records: Sequence[PendingRecord]) -> list[tuple[str | None, dict[str, Any]]]:
+    """One disclosure-log entry per person per published record (703/2023 10 §)."""
+    entries: list[tuple[str | None, dict[str, Any]]] = []
+    for pending in records:
+        facts, headers = pending.disclosure or {}, pending.record.headers
+        payload = {
+            "message_id": pending.message_id,
+            "message_type": headers.get("silta-message-type"),
+            "discloser": headers.get("silta-sender"),
+            "recipient": headers.get("silta-recipient"),
+            "categories": facts.get("categories", []),
+            "legal_bases": facts.get("legal_bases", []),
+            "purposes": facts.get("purposes", []),
+            "policy_version": facts.get("policy_version"),
+        }
+        entries.extend((subject, payload) for subject in facts.get("subjects", []))
+    return entries
 
 
 async def mark_published(session: AsyncSession, records: Sequence[PendingRecord], at: dt.datetime) -> None:

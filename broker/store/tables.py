@@ -30,6 +30,8 @@ class MessageRecord(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     removed_fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     policy_version: Mapped[str] = mapped_column(String(64))
+    disclosure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Pseudonymised facts for the disclosure log, written when the record is published."""
     status: Mapped[str] = mapped_column(String(16))
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -51,3 +53,29 @@ class OutboxRecord(Base):
     __table_args__ = (
         Index("ix_outbox_pending", "id", postgresql_where=published_at.is_(None), sqlite_where=published_at.is_(None)),
     )
+
+
+class AuditEntry(Base):
+    """One entry of a hash-chained log (`disclosure` or `usage`); kept 12 years, never updated."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Keyed pseudonym of the person whose data it is; never the identity code."""
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The last sequence number and hash of each chain; the row lock serialises appends."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,31 @@
+"""What a disclosure log entry says about one delivered message (categories, not values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from broker.audit.pseudonym import Pseudonymiser
+from broker.domain.parties import PartyRole
+from broker.policy.model import Policy
+from broker.xml.validation import IDENTITY_CODE_ELEMENTS
+
+
+def disclosure_facts(
+    document: etree._Element, disclosed_paths: set[str], policy: Policy, role: PartyRole, pseudonyms: Pseudonymiser
+) -> dict[str, Any]:
+    """Whose data, which field categories, on what legal basis and for what purpose a message discloses."""
+    rules = [rule for rule in policy.rules.get(role, ()) if rule.path in disclosed_paths]
+    codes = {
+        (node.text or "").strip()
+        for node in document.iter()
+        if isinstance(node.tag, str) and node.tag.rpartition("}")[2] in IDENTITY_CODE_ELEMENTS
+    }
+    return {
+        "subjects": sorted(pseudonyms.of(code) for code in codes if code),
+        "categories": sorted({rule.path.split("/")[0] for rule in rules}),
+        "legal_bases": sorted({rule.legal_basis for rule in rules}),
+        "purposes": sorted({rule.purpose for rule in rules}),
+        "policy_version": policy.version,
+    }

@@ -1,0 +1,79 @@
+"""Appending to and reading the hash-chained logs. Callers own the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit.chain import ChainEntry, ChainProblem, entry_hash, verify_chain
+from broker.store.tables import AuditChainHead, AuditEntry
+
+CHAINS = ("disclosure", "usage")
+
+
+async def append_entries(
+    session: AsyncSession, chain: str, entries: list[tuple[str | None, dict[str, Any]]], at: dt.datetime
+) -> None:
+    """Append (subject, payload) entries to a chain; the head's row lock keeps appends in one order."""
+    if not entries:
+        return
+    head = (
+        await session.execute(select(AuditChainHead).where(AuditChainHead.chain == chain).with_for_update())
+    ).scalar_one()
+    seq, previous = head.seq, head.entry_hash
+    recorded_at = at.isoformat()
+    for subject, payload in entries:
+        seq += 1
+        sealed = entry_hash(chain, seq, recorded_at, subject, payload, prev_hash=previous)
+        session.add(
+            AuditEntry(
+                chain=chain,
+                seq=seq,
+                recorded_at=recorded_at,
+                subject=subject,
+                payload=payload,
+                prev_hash=previous,
+                entry_hash=sealed,
+            )
+        )
+        previous = sealed
+    await session.execute(
+        update(AuditChainHead).where(AuditChainHead.chain == chain).values(seq=seq, entry_hash=previous)
+    )
+
+
+async def entries_about(session: AsyncSession, subject: str) -> list[ChainEntry]:
+    """Every entry, in both chains, about one pseudonymised person."""
+    rows = await session.scalars(
+        select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.chain, AuditEntry.seq)
+    )
+    return [_entry(row) for row in rows]
+
+
+async def _chain_entries(session: AsyncSession, chain: str) -> AsyncIterator[ChainEntry]:
+    result = await session.stream_scalars(select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq))
+    async for row in result:
+        yield _entry(row)
+
+
+async def verify_log(session: AsyncSession) -> tuple[dict[str, int], ChainProblem | None]:
+    """Walk every chain: entries per chain, and the first problem found (or None)."""
+    counts: dict[str, int] = {}
+    for chain in CHAINS:
+        head = (await session.execute(select(AuditChainHead).where(AuditChainHead.chain == chain))).scalar_one()
+        entries = [entry async for entry in _chain_entries(session, chain)]
+        counts[chain] = len(entries)
+        problem = verify_chain(chain, entries, head.seq, head.entry_hash)
+        if problem is not None:
+            return counts, problem
+    return counts, None
+
+
+def _entry(row: AuditEntry) -> ChainEntry:
+    return ChainEntry(
+        row.chain, row.seq, row.recorded_at, row.subject, dict(row.payload), row.prev_hash, row.entry_hash
+    )
