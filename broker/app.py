@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from adapters.guardian import routes as guardian_routes
+from adapters.kela import disclosure_queries
 from adapters.kela import routes as kela_routes
 from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import TokenVerifier
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_exception_handler(Rejection, _rejection_handler)
     app.include_router(kela_routes.router)
+    app.include_router(disclosure_queries.router)
     app.include_router(guardian_routes.router)
 
     @app.get("/health/live", tags=["health"])

@@ -95,6 +95,67 @@ def cmd_org_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the hash chains of the disclosure and usage logs; report the first altered, inserted or deleted entry."""
+    from broker.audit.commands import verify
+
+    counts, problem = asyncio.run(verify(Settings()))
+    if problem is not None:
+        print(f"FAILED: the {problem.chain} log is {problem.kind} at entry {problem.seq}")
+        return 1
+    print("ok: " + ", ".join(f"{count} {chain} entries" for chain, count in counts.items()) + " verify")
+    return 0
+
+
+def cmd_audit_subject(args: argparse.Namespace) -> int:
+    """Print every disclosure and usage of one person's data; reads the identity code from standard input."""
+    import getpass
+
+    from broker.audit.commands import subject_report
+
+    code = getpass.getpass("personal identity code: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    for line in asyncio.run(subject_report(Settings(), code, args.operator)):
+        print(line)
+    return 0
+
+
+def cmd_policy_show(args: argparse.Namespace) -> int:
+    """Print the disclosure policies as a table: type, recipient role, field, legal basis, purpose."""
+    from broker.policy.report import policy_table
+
+    print(policy_table(Settings().policy_dir, args.type, args.recipient))
+    return 0
+
+
+def cmd_policy_export(args: argparse.Namespace) -> int:
+    """Write the disclosure policies as Markdown for legal review."""
+    from broker.policy.report import policy_markdown
+
+    Path(args.output).write_text(policy_markdown(Settings().policy_dir))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = commands.add_parser("audit", help="the disclosure and usage logs").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help=cmd_audit_verify.__doc__).set_defaults(handler=cmd_audit_verify)
+    subject = audit.add_parser("subject", help=cmd_audit_subject.__doc__)
+    subject.add_argument("--operator", default="operator", help="who asks, for the usage log")
+    subject.set_defaults(handler=cmd_audit_subject)
+    policy = commands.add_parser("policy", help="the statutory disclosure policies").add_subparsers(
+        dest="policy_command", required=True
+    )
+    show = policy.add_parser("show", help=cmd_policy_show.__doc__)
+    show.add_argument("--type", default=None, help="only this message type")
+    show.add_argument("--recipient", default=None, help="only this recipient role")
+    show.set_defaults(handler=cmd_policy_show)
+    export = policy.add_parser("export", help=cmd_policy_export.__doc__)
+    export.add_argument("--output", default="docs/policy.md")
+    export.set_defaults(handler=cmd_policy_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="silta", description=__doc__)
@@ -117,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--group", default=None, help="consumer group (default <org>.case-system)")
     listen.add_argument("--max-messages", type=int, default=None, help="stop after this many")
     listen.set_defaults(handler=cmd_org_listen)
+    _add_audit_and_policy(commands)
     return parser
 
 

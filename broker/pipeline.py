@@ -23,7 +23,7 @@ from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.parties import PartyRole, role_of
 from broker.domain.routing import MunicipalityTable, RoutingError
-from broker.policy.model import Policy
+from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
@@ -61,6 +61,10 @@ class MessagePipeline:
             message_type = CATALOGUE.get(name)
             if message_type is None:
                 raise ValueError(f"a policy names message type {name}, which the catalogue does not have")
+            known = self.schemas.paths(message_type)
+            unknown = sorted(rule.path for rules in policy.rules.values() for rule in rules if rule.path not in known)
+            if unknown:
+                raise PolicyError(f"the {name} policy names fields its schema does not have: {', '.join(unknown)}")
             namespaces = frozenset({ENVELOPE_NAMESPACE, message_type.namespace})
             for role in PartyRole:
                 self._allowlists[name, role] = compile_allowlist(policy, role, namespaces)

@@ -9,6 +9,7 @@ same XSD 1.0 files, loaded once from the project's `schemas/` folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import xmlschema
 from lxml import etree
@@ -67,11 +68,22 @@ class SchemaRegistry:
         """True if the document matches its XSD (used after filtering)."""
         return bool(self._fast[message_type.name].validate(root))
 
-    def _precise_errors(self, root: etree._Element, message_type: MessageType) -> list[ErrorItem]:
+    def paths(self, message_type: MessageType) -> frozenset[str]:
+        """Every element and attribute path the message type's schema defines, from below the root."""
+        root = self._precise_schema(message_type).elements[message_type.root_element]
+        found: set[str] = set()
+        _collect_paths(root, "", found)
+        return frozenset(found)
+
+    def _precise_schema(self, message_type: MessageType) -> xmlschema.XMLSchema10:
         schema = self._precise.get(message_type.name)
         if schema is None:
             schema = xmlschema.XMLSchema10(str(self._dir / message_type.schema_file), allow="sandbox")
             self._precise[message_type.name] = schema
+        return schema
+
+    def _precise_errors(self, root: etree._Element, message_type: MessageType) -> list[ErrorItem]:
+        schema = self._precise_schema(message_type)
         items = []
         for error in schema.iter_errors(xmlschema.XMLResource(root, allow="none")):
             reason = scrub_identity_codes(error.reason or str(error.message))
@@ -79,6 +91,19 @@ class SchemaRegistry:
             if len(items) >= _MAX_REPORTED_ERRORS:
                 break
         return items or [ErrorItem("/", "rejected by the schema")]
+
+
+def _collect_paths(element: Any, path: str, found: set[str]) -> None:  # noqa: ANN401  xmlschema is untyped
+    for name in element.attributes or {}:
+        found.add(f"{path}/@{name}" if path else f"@{name}")
+    for child in element.iterchildren():
+        name = getattr(child, "local_name", None)
+        if name is None:  # a wildcard (xs:any): no path a policy may name
+            continue
+        child_path = f"{path}/{name}" if path else name
+        if child_path not in found:
+            found.add(child_path)
+            _collect_paths(child, child_path, found)
 
 
 def _check_envelope_type(root: etree._Element, message_type: MessageType) -> None:

@@ -17,6 +17,7 @@ from broker.devinfra.samples import application_transfer
 from broker.services import Services
 from broker.store.tables import MessageRecord, OutboxRecord
 from tests.conftest import KELA
+from tests.integration.api_helpers import wait_for_status
 from tests.integration.kafka_helpers import collect
 
 pytestmark = pytest.mark.integration
@@ -25,18 +26,6 @@ XML = {"Content-Type": "application/xml"}
 
 def _headers(token: str) -> dict[str, str]:
     return {**XML, "Authorization": f"Bearer {token}"}
-
-
-async def _wait_status(
-    api: httpx.AsyncClient, token: str, message_id: str, status: str, timeout_s: float = 30
-) -> dict[str, object]:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            answer = await api.get(f"/kela/v1/messages/{message_id}", headers={"Authorization": f"Bearer {token}"})
-            body: dict[str, object] = answer.json()
-            if body.get("status") == status:
-                return body
-            await asyncio.sleep(0.1)
 
 
 async def test_transfer_reaches_the_right_topic_with_key_and_headers(
@@ -58,7 +47,7 @@ async def test_transfer_reaches_the_right_topic_with_key_and_headers(
     assert delivery.message.envelope.recipient == "hva-08"
     assert delivery.message.home_municipality == "837"
     assert [c.category for c in delivery.message.cost_items] == ["childrens-hobbies", "moving"]
-    status = await _wait_status(api, token_for(), message_id, "published")
+    status = await wait_for_status(api, token_for(), message_id, "published")
     assert status["recipient"] == "hva-08"
     assert status["published_at"] is not None
 
