@@ -119,6 +119,16 @@ def cmd_audit_subject(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    """Empty message bodies past the retention period; the disclosure, receipt and usage logs stay."""
+    from broker.audit.commands import run_retention
+
+    settings = Settings()
+    count, cutoff = asyncio.run(run_retention(settings, args.days or settings.retention_days))
+    print(f"purged the bodies of {count} messages published before {cutoff:%Y-%m-%d %H:%M} UTC; log entries kept")
+    return 0
+
+
 def cmd_policy_show(args: argparse.Namespace) -> int:
     """Print the disclosure policies as a table: type, recipient role, field, legal basis, purpose."""
     from broker.policy.report import policy_table
@@ -144,6 +154,12 @@ def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.Argument
     subject = audit.add_parser("subject", help=cmd_audit_subject.__doc__)
     subject.add_argument("--operator", default="operator", help="who asks, for the usage log")
     subject.set_defaults(handler=cmd_audit_subject)
+    retention = commands.add_parser("retention", help="retention of message bodies").add_subparsers(
+        dest="retention_command", required=True
+    )
+    run = retention.add_parser("run", help=cmd_retention_run.__doc__)
+    run.add_argument("--days", type=int, default=None, help="override SILTA_RETENTION_DAYS")
+    run.set_defaults(handler=cmd_retention_run)
     policy = commands.add_parser("policy", help="the statutory disclosure policies").add_subparsers(
         dest="policy_command", required=True
     )

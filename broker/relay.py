@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kafka.publisher import Publisher, PublishError
 from broker.store.audit_log import append_entries
-from broker.store.messages import disclosure_entries, mark_published, pending_records
+from broker.store.messages import disclosure_entries, mark_published, pending_records, receipt_entries
 
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0
@@ -62,6 +62,7 @@ class OutboxRelay:
             published_at = dt.datetime.now(dt.UTC)
             await mark_published(session, pending, published_at)
             await append_entries(session, "disclosure", disclosure_entries(pending), published_at)
+            await append_entries(session, "receipt", receipt_entries(pending), published_at)
         log.info("outbox_published", count=len(pending))
         return len(pending)
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path = Path(".silta/pseudonym.key")
     """HMAC key for the pseudonyms in the logs; must stay the same for as long as the logs are kept."""
 
+    retention_days: int = Field(default=90, ge=1)
+    """Message bodies are emptied this many days after publication (log entries are kept 12 years)."""
+
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

@@ -11,6 +11,7 @@ from broker.audit.pseudonym import Pseudonymiser
 from broker.domain.identity_code import identity_code_problem
 from broker.settings import Settings
 from broker.store.audit_log import append_entries, entries_about, verify_log
+from broker.store.retention import purge_bodies
 
 
 async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | None]:
@@ -21,6 +22,19 @@ async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | Non
             return await verify_log(session)
     finally:
         await engine.dispose()
+
+
+async def run_retention(settings: Settings, days: int) -> tuple[int, dt.datetime]:
+    """Empty the bodies of messages published more than `days` ago; how many, and the cutoff."""
+    now = dt.datetime.now(dt.UTC)
+    cutoff = now - dt.timedelta(days=days)
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with async_sessionmaker(engine)() as session, session.begin():
+            purged = await purge_bodies(session, cutoff, now)
+    finally:
+        await engine.dispose()
+    return len(purged), cutoff
 
 
 async def subject_report(settings: Settings, identity_code: str, operator: str) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 from lxml import etree
 
 from broker.audit.pseudonym import Pseudonymiser
+from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.domain.parties import PartyRole
 from broker.policy.model import Policy
 from broker.xml.validation import IDENTITY_CODE_ELEMENTS
@@ -22,7 +23,9 @@ def disclosure_facts(
         for node in document.iter()
         if isinstance(node.tag, str) and node.tag.rpartition("}")[2] in IDENTITY_CODE_ELEMENTS
     }
+    data_subject = document.findtext(f"{{{ENVELOPE_NAMESPACE}}}Envelope/{{{ENVELOPE_NAMESPACE}}}DataSubject")
     return {
+        "data_subject": pseudonyms.of(data_subject.strip()) if data_subject else None,
         "subjects": sorted(pseudonyms.of(code) for code in codes if code),
         "categories": sorted({rule.path.split("/")[0] for rule in rules}),
         "legal_bases": sorted({rule.legal_basis for rule in rules}),

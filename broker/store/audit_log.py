@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit.chain import ChainEntry, ChainProblem, entry_hash, verify_chain
 from broker.store.tables import AuditChainHead, AuditEntry
 
-CHAINS = ("disclosure", "usage")
+CHAINS = ("disclosure", "receipt", "usage")
 
 
 async def append_entries(

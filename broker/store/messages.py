@@ -122,22 +122,42 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
     ]
 
 
+def _facts_payload(pending: PendingRecord) -> tuple[dict[str, Any], dict[str, Any]]:
+    facts, headers = pending.disclosure or {}, pending.record.headers
+    return facts, {
+        "message_id": pending.message_id,
+        "message_type": headers.get("silta-message-type"),
+        "categories": facts.get("categories", []),
+        "legal_bases": facts.get("legal_bases", []),
+        "purposes": facts.get("purposes", []),
+        "policy_version": facts.get("policy_version"),
+    }
+
+
 def disclosure_entries(records: Sequence[PendingRecord]) -> list[tuple[str | None, dict[str, Any]]]:
     """One disclosure-log entry per person per published record (703/2023 10 §)."""
     entries: list[tuple[str | None, dict[str, Any]]] = []
     for pending in records:
-        facts, headers = pending.disclosure or {}, pending.record.headers
-        payload = {
-            "message_id": pending.message_id,
-            "message_type": headers.get("silta-message-type"),
-            "discloser": headers.get("silta-sender"),
-            "recipient": headers.get("silta-recipient"),
-            "categories": facts.get("categories", []),
-            "legal_bases": facts.get("legal_bases", []),
-            "purposes": facts.get("purposes", []),
-            "policy_version": facts.get("policy_version"),
-        }
+        facts, common = _facts_payload(pending)
+        headers = pending.record.headers
+        payload = {**common, "discloser": headers.get("silta-sender"), "recipient": headers.get("silta-recipient")}
         entries.extend((subject, payload) for subject in facts.get("subjects", []))
+    return entries
+
+
+def receipt_entries(records: Sequence[PendingRecord]) -> list[tuple[str | None, dict[str, Any]]]:
+    """One receipt-record entry per delivered record (703/2023 39 §): what, from whom, who asked, on what basis."""
+    entries: list[tuple[str | None, dict[str, Any]]] = []
+    for pending in records:
+        facts, common = _facts_payload(pending)
+        headers = pending.record.headers
+        payload = {
+            **common,
+            "received_by": headers.get("silta-recipient"),
+            "received_from": headers.get("silta-sender"),
+            "in_answer_to": headers.get("silta-correlation-id"),
+        }
+        entries.append((facts.get("data_subject"), payload))
     return entries
 
 

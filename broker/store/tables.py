@@ -35,6 +35,8 @@ class MessageRecord(Base):
     status: Mapped[str] = mapped_column(String(16))
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the retention run emptied the body; the log entries stay."""
 
 
 class OutboxRecord(Base):

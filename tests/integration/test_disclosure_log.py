@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -13,7 +14,8 @@ from broker.audit.chain import ChainProblem
 from broker.devinfra.samples import application_transfer
 from broker.services import Services
 from broker.store.audit_log import verify_log
-from broker.store.tables import AuditEntry
+from broker.store.retention import purge_bodies
+from broker.store.tables import AuditEntry, MessageRecord
 from tests.integration.api_helpers import wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -106,3 +108,48 @@ async def test_the_log_verifies_and_tampering_is_found(
 def problem_at(seq: int, kind: str) -> ChainProblem:
     """The problem `verify_log` should report for the disclosure chain."""
     return ChainProblem("disclosure", seq, kind)
+
+
+async def test_each_delivery_is_in_the_receipt_record(
+    api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
+) -> None:
+    """703/2023 39 §: what the organiser received, from whom, when and on what basis, one entry per message."""
+    message_id = await _transfer_and_wait(api, token_for())
+    async with services.sessions() as session:
+        receipts = (await session.scalars(select(AuditEntry).where(AuditEntry.chain == "receipt"))).all()
+    [receipt] = [r for r in receipts if r.payload["message_id"] == message_id]
+    assert (receipt.payload["received_by"], receipt.payload["received_from"]) == ("hva-90", "kela")
+    assert receipt.subject == services.pipeline.pseudonyms.of(APPLICANT)
+    assert "1412/1997 14 c §" in receipt.payload["legal_bases"]
+
+
+async def test_retention_empties_old_bodies_and_keeps_the_logs(
+    api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
+) -> None:
+    """A body past retention is emptied; its disclosure entries stay and the chains still verify."""
+    old, fresh = await _transfer_and_wait(api, token_for()), await _transfer_and_wait(api, token_for())
+    now = dt.datetime.now(dt.UTC)
+    async with services.sessions() as session, session.begin():
+        await session.execute(
+            update(MessageRecord)
+            .where(MessageRecord.message_id == old)
+            .values(published_at=now - dt.timedelta(days=91))
+        )
+    async with services.sessions() as session, session.begin():
+        purged = await purge_bodies(session, now - dt.timedelta(days=90), now)
+    assert purged == [old]
+    async with services.sessions() as session:
+        bodies = dict(
+            (
+                await session.execute(
+                    select(MessageRecord.message_id, MessageRecord.body).where(
+                        MessageRecord.message_id.in_([old, fresh])
+                    )
+                )
+            ).all()
+        )
+        assert bodies[old] == b""
+        assert bodies[fresh].startswith(b"<?xml")
+        assert (await verify_log(session))[1] is None
+    answer = (await _ask(api, token_for(), APPLICANT)).json()
+    assert old in {d["details"]["message_id"] for d in answer["disclosures"]}

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from broker.app import build_pipeline
+from broker.cli import main
 from broker.devinfra.samples import application_transfer
 from broker.domain.parties import PartyRole
 from broker.policy.model import FieldRule, PolicyError
@@ -64,3 +65,10 @@ def test_disclosure_facts_follow_what_was_really_sent() -> None:
     accepted = PIPELINE.accept(document[:start] + document[end:], KELA)
     assert "HouseholdMembers" not in accepted.disclosure["categories"]
     assert len(accepted.disclosure["subjects"]) == 1
+
+
+def test_policy_show_command_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """`silta policy show --type application-transfer` prints one row per organiser field."""
+    assert main(["policy", "show", "--type", "application-transfer"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 1 + len(PIPELINE.policies["application-transfer"].rules[PartyRole.ORGANISER])
