@@ -34,6 +34,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.municipality.client import OrganiserClient
+from broker.audit.pseudonym import ensure_pseudonym_key
 from broker.auth import mint_token, public_jwks
 from broker.devinfra.kafka import fetch_kafka_jars, start_local_kafka
 from broker.devinfra.ports import free_port, wait_for_port
@@ -119,11 +120,20 @@ async def consume_all(bootstrap: str, expected: set[str], t: Timings) -> None:
                 return
 
 
+def _tree(pid: int) -> list[psutil.Process]:
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU of the service and its worker processes."""
+    return sum(p.cpu_times().user + p.cpu_times().system for p in _tree(pid))
+
+
 async def watch_rss(pid: int, t: Timings, stop: asyncio.Event) -> None:
-    """Sample the service's resident memory every 100 ms."""
-    process = psutil.Process(pid)
+    """Sample the resident memory of the service (all its processes) every 100 ms."""
     while not stop.is_set():
-        t.peak_rss = max(t.peak_rss, process.memory_info().rss)
+        t.peak_rss = max(t.peak_rss, sum(p.memory_info().rss for p in _tree(pid)))
         await asyncio.sleep(0.1)
 
 
@@ -161,14 +171,15 @@ def start_service(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             [sys.executable, "-m", "broker.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     if not wait_for_port(int(env["SILTA_API_PORT"]), 60):
-        raise RuntimeError(f"service did not start; see {log}")
+        raise RuntimeError(f"service did not start:\n{log.read_text()[-3000:]}")
     return process
 
 
-async def run(n: int, concurrency: int, work: Path) -> None:
+async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
     """Set everything up, measure, print."""
     key = Ed25519PrivateKey.generate()
     (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
+    ensure_pseudonym_key(work / "pseudonym.key")
     postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-bench-pg-")), free_port())
     postgres.start()
     kafka = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka")
@@ -182,6 +193,8 @@ async def run(n: int, concurrency: int, work: Path) -> None:
             "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "SILTA_API_PORT": str(free_port()),
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
+            "SILTA_API_WORKERS": str(workers),
+            "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
             "SILTA_LOG_LEVEL": "WARNING",
         }
         service = start_service(env, work / "service.log")
@@ -194,16 +207,18 @@ async def run(n: int, concurrency: int, work: Path) -> None:
         expected = {m for m, _ in documents}
         consumer = asyncio.create_task(consume_all(kafka.bootstrap_servers, expected, t))
         await asyncio.sleep(2)  # let the consumer join its group before the clock starts
-        cpu_before = psutil.Process(service.pid).cpu_times()
+        cpu_before = tree_cpu_seconds(service.pid)
         elapsed = await post_all(f"http://127.0.0.1:{env['SILTA_API_PORT']}", token, documents, concurrency, t)
         await asyncio.wait_for(consumer, 300)
-        cpu_after = psutil.Process(service.pid).cpu_times()
-        service_cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+        service_cpu = tree_cpu_seconds(service.pid) - cpu_before
         stop.set()
         await watcher
         ceiling = await raw_ceiling(kafka.bootstrap_servers, [d for _, d in documents])
         rate = n / elapsed
-        print(f"silta end-to-end benchmark: {n} transfers of {size} bytes, {concurrency} concurrent clients")
+        print(
+            f"silta end-to-end benchmark: {n} transfers of {size} bytes, {concurrency} concurrent clients, "
+            f"{workers} service worker(s)"
+        )
         print(f"  accepted messages/s         {rate:10.0f}")
         accept, consume = t.accept_latency, t.consume_latency
         print(f"  accept latency p50 / p99    {percentile(accept, 50):8.1f} / {percentile(accept, 99):.1f} ms")
@@ -226,10 +241,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=5000, help="transfers to post")
     parser.add_argument("-c", type=int, default=64, help="concurrent clients")
+    parser.add_argument("-w", type=int, default=1, help="service worker processes (SILTA_API_WORKERS)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="silta-bench-"))
     try:
-        asyncio.run(run(args.n, args.c, work))
+        asyncio.run(run(args.n, args.c, args.w, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -20,7 +20,17 @@ def _serve(settings: Settings) -> None:
     from broker.store.migrate import upgrade_database
 
     asyncio.run(upgrade_database(settings.database_url))
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    if settings.api_workers > 1:  # each worker process builds its own app from the same environment
+        uvicorn.run(
+            "broker.app:create_app",
+            factory=True,
+            workers=settings.api_workers,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,
+        )
+    else:
+        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

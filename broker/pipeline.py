@@ -120,7 +120,8 @@ class MessagePipeline:
         policy = self.policies.get(message_type.name)
         if role is None or policy is None:
             raise Rejection(ErrorCode.FILTERED_MESSAGE_INVALID, f"no disclosure policy for {message_type.name}")
-        result = apply_policy(root, self._allowlists[message_type.name, role])
+        # The pipeline owns this tree and never reads it again: filter it in place.
+        result = apply_policy(root, self._allowlists[message_type.name, role], in_place=True)
         if not self.schemas.is_valid(result.document, message_type):
             raise Rejection(
                 ErrorCode.FILTERED_MESSAGE_INVALID,

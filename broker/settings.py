@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    api_workers: int = Field(default=1, ge=1)
+    """Worker processes; with more than one, use PostgreSQL (each worker runs a relay; the row lock orders them)."""
     public_base_url: str = ""
     """Prefix for the status URLs handed to clients; empty means relative URLs."""
 

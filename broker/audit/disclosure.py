@@ -18,11 +18,9 @@ def disclosure_facts(
 ) -> dict[str, Any]:
     """Whose data, which field categories, on what legal basis and for what purpose a message discloses."""
     rules = [rule for rule in policy.rules.get(role, ()) if rule.path in disclosed_paths]
-    codes = {
-        (node.text or "").strip()
-        for node in document.iter()
-        if isinstance(node.tag, str) and node.tag.rpartition("}")[2] in IDENTITY_CODE_ELEMENTS
-    }
+    namespaces = {ENVELOPE_NAMESPACE, etree.QName(document).namespace}
+    tags = [f"{{{namespace}}}{name}" for namespace in namespaces for name in IDENTITY_CODE_ELEMENTS]
+    codes = {(node.text or "").strip() for node in document.iter(*tags)}
     data_subject = document.findtext(f"{{{ENVELOPE_NAMESPACE}}}Envelope/{{{ENVELOPE_NAMESPACE}}}DataSubject")
     return {
         "data_subject": pseudonyms.of(data_subject.strip()) if data_subject else None,

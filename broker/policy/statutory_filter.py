@@ -75,9 +75,9 @@ def _child(step: _Step, name: str, namespaces: frozenset[str]) -> _Step:
     return child
 
 
-def apply_policy(root: etree._Element, allow: Allowlist) -> FilterResult:
-    """What of `root` the allowlist lets through; the input is not changed."""
-    result = FilterResult(copy.deepcopy(root))
+def apply_policy(root: etree._Element, allow: Allowlist, *, in_place: bool = False) -> FilterResult:
+    """What of `root` the allowlist lets through; the input is changed only `in_place`."""
+    result = FilterResult(root if in_place else copy.deepcopy(root))
     _strip(result.document, allow.root, "", result)
     return result
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.chain import ChainEntry, ChainProblem, entry_hash, verify_chain
@@ -26,21 +26,23 @@ async def append_entries(
     ).scalar_one()
     seq, previous = head.seq, head.entry_hash
     recorded_at = at.isoformat()
+    rows = []
     for subject, payload in entries:
         seq += 1
         sealed = entry_hash(chain, seq, recorded_at, subject, payload, prev_hash=previous)
-        session.add(
-            AuditEntry(
-                chain=chain,
-                seq=seq,
-                recorded_at=recorded_at,
-                subject=subject,
-                payload=payload,
-                prev_hash=previous,
-                entry_hash=sealed,
-            )
+        rows.append(
+            {
+                "chain": chain,
+                "seq": seq,
+                "recorded_at": recorded_at,
+                "subject": subject,
+                "payload": payload,
+                "prev_hash": previous,
+                "entry_hash": sealed,
+            }
         )
         previous = sealed
+    await session.execute(insert(AuditEntry), rows)
     await session.execute(
         update(AuditChainHead).where(AuditChainHead.chain == chain).values(seq=seq, entry_hash=previous)
     )
