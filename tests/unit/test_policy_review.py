@@ -36,7 +36,7 @@ def test_policy_table_filters_by_type_and_recipient() -> None:
     rows = policy_table(PROJECT_ROOT / "policies", "application-transfer", "organiser").splitlines()
     assert rows[0].startswith("type\trecipient")
     assert all("\torganiser\t" in row for row in rows[1:])
-    assert policy_table(PROJECT_ROOT / "policies", None, "guardian").splitlines()[1:] == []
+    assert policy_table(PROJECT_ROOT / "policies", None, "municipality").splitlines()[1:] == []
 
 
 def test_disclosure_facts_name_every_person_by_pseudonym_and_the_categories() -> None:
@@ -68,7 +68,7 @@ def test_disclosure_facts_follow_what_was_really_sent() -> None:
 
 
 def test_policy_show_command_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    """`silta policy show --type application-transfer` prints one row per organiser field."""
-    assert main(["policy", "show", "--type", "application-transfer"]) == 0
+    """`silta policy show --type application-transfer --recipient organiser` prints one row per organiser field."""
+    assert main(["policy", "show", "--type", "application-transfer", "--recipient", "organiser"]) == 0
     rows = capsys.readouterr().out.strip().splitlines()
     assert len(rows) == 1 + len(PIPELINE.policies["application-transfer"].rules[PartyRole.ORGANISER])

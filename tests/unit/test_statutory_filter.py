@@ -54,9 +54,9 @@ def test_sender_extensions_never_reach_the_organiser() -> None:
 
 
 def test_a_role_without_rules_receives_nothing_but_the_root() -> None:
-    """Default deny: the guardian role has no rules for this type, so every field is removed."""
+    """Default deny: Kela has no rules as a recipient of its own transfer, so every field is removed."""
     root = etree.fromstring(application_transfer())
-    result = apply_policy(root, compile_allowlist(POLICY, PartyRole.GUARDIAN, NAMESPACES))
+    result = apply_policy(root, compile_allowlist(POLICY, PartyRole.KELA, NAMESPACES))
     assert len(result.document) == 0
     assert result.removed["Applicant"] == 1
 
@@ -65,7 +65,7 @@ def test_the_input_document_is_not_changed() -> None:
     """Filtering works on a copy."""
     root = etree.fromstring(application_transfer())
     before = etree.tostring(root)
-    apply_policy(root, compile_allowlist(POLICY, PartyRole.GUARDIAN, NAMESPACES))
+    apply_policy(root, compile_allowlist(POLICY, PartyRole.KELA, NAMESPACES))
     assert etree.tostring(root) == before
 
 
@@ -132,3 +132,23 @@ def test_policy_version_is_the_hash_of_the_file() -> None:
     two = parse_policy(b'message_type = "x"\n# reviewed\n', "x.toml")
     assert one.version != two.version
     assert len(one.version) == 64
+
+
+def test_guardian_gets_the_principals_own_data_but_no_household_member() -> None:
+    """442/1999 29 §, 89 §: the guardian sees the principal's transfer, never other household members' codes."""
+    root = etree.fromstring(application_transfer())
+    result = apply_policy(root, compile_allowlist(POLICY, PartyRole.GUARDIAN, NAMESPACES))
+    text = etree.tostring(result.document)
+    assert b"010594Y9032" in text
+    assert b"120390-912T" not in text
+    assert b"230715A931C" not in text
+    assert result.removed == {"HouseholdMembers": 1}
+    assert PIPELINE.schemas.is_valid(result.document, PIPELINE.schemas.message_type_of(root))
+
+
+def test_organiser_receives_the_household_needed_to_decide() -> None:
+    """1412/1997 14 c §: the organiser decides per household, so it receives the household members' identity."""
+    root = etree.fromstring(application_transfer())
+    result = apply_policy(root, compile_allowlist(POLICY, PartyRole.ORGANISER, NAMESPACES))
+    assert b"120390-912T" in etree.tostring(result.document)
+    assert not result.removed
