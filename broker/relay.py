@@ -37,6 +37,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Tell the relay that new rows were committed."""
@@ -48,6 +49,10 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         """Stop relaying; unpublished rows stay for the next start."""
+        # The flag as well as the cancel: Python 3.11's asyncio.wait_for can swallow a
+        # cancellation that arrives as its inner future completes, and the loop must end anyway.
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -68,7 +73,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = 0.5
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 published = await self.relay_once()
