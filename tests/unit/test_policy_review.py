@@ -9,6 +9,7 @@ import pytest
 from broker.app import build_pipeline
 from broker.cli import main
 from broker.devinfra.samples import application_transfer
+from broker.domain.errors import ErrorCode, Rejection
 from broker.domain.parties import PartyRole
 from broker.policy.model import FieldRule, PolicyError
 from broker.policy.report import policy_markdown, policy_table
@@ -72,3 +73,16 @@ def test_policy_show_command_prints_the_table(capsys: pytest.CaptureFixture[str]
     assert main(["policy", "show", "--type", "application-transfer", "--recipient", "organiser"]) == 0
     rows = capsys.readouterr().out.strip().splitlines()
     assert len(rows) == 1 + len(PIPELINE.policies["application-transfer"].rules[PartyRole.ORGANISER])
+
+
+def test_a_policy_that_leaves_an_invalid_message_is_refused_not_sent() -> None:
+    """If a policy drops a field the recipient's schema requires, the message is refused (500), never sent broken."""
+    policy = PIPELINE.policies["application-transfer"]
+    organiser = tuple(r for r in policy.rules[PartyRole.ORGANISER] if r.path != "Applicant/Surname")
+    pipeline = dataclasses.replace(
+        PIPELINE, policies={"application-transfer": dataclasses.replace(policy, rules={PartyRole.ORGANISER: organiser})}
+    )
+    with pytest.raises(Rejection) as caught:
+        pipeline.accept(application_transfer(), KELA)
+    assert caught.value.code is ErrorCode.FILTERED_MESSAGE_INVALID
+    assert caught.value.status == 500
