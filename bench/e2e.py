@@ -41,6 +41,7 @@ from broker.devinfra.ports import free_port, wait_for_port
 from broker.devinfra.postgres import LocalPostgres
 from broker.devinfra.samples import application_transfer
 from broker.kafka.topics import ensure_topics
+from broker.keys import ensure_ed25519_key
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
 
@@ -180,6 +181,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
     key = Ed25519PrivateKey.generate()
     (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
     ensure_pseudonym_key(work / "pseudonym.key")
+    ensure_ed25519_key(work / "record-signing-key.pem")
     postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-bench-pg-")), free_port())
     postgres.start()
     kafka = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka")
@@ -195,6 +197,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
             "SILTA_API_WORKERS": str(workers),
             "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
+            "SILTA_RECORD_SIGNING_KEY_FILE": str(work / "record-signing-key.pem"),
             "SILTA_LOG_LEVEL": "WARNING",
         }
         service = start_service(env, work / "service.log")

@@ -36,6 +36,7 @@ from broker.problems import PROBLEM_MEDIA_TYPE, problem_document
 from broker.relay import OutboxRelay
 from broker.services import Services
 from broker.settings import Settings
+from broker.signing import RecordSigner
 from broker.store.group_commit import GroupCommitter
 from broker.xml.safe_parse import ParseLimits
 from broker.xml.validation import SchemaRegistry
@@ -57,6 +58,7 @@ def build_pipeline(settings: Settings) -> MessagePipeline:
         municipalities=municipality_table(),
         limits=ParseLimits(settings.max_message_bytes, settings.max_xml_depth),
         pseudonyms=Pseudonymiser.from_file(settings.pseudonym_key_file),
+        signer=RecordSigner.from_file(settings.record_signing_key_file, settings.record_signing_key_id),
     )
 
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broker.domain.errors import ErrorCode, Rejection
+from broker.keys import ensure_ed25519_key
 
 _ALGORITHMS = ["EdDSA"]
 # Verified tokens are remembered until they expire: a signature check costs more
@@ -123,20 +122,7 @@ def public_jwks(private_key: Ed25519PrivateKey, key_id: str = DEV_KEY_ID) -> dic
 
 def ensure_dev_keys(key_file: Path, jwks_file: Path) -> Ed25519PrivateKey:
     """Load the local development signing key, creating it and its JWKS file on first use."""
-    if key_file.exists():
-        loaded = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        if not isinstance(loaded, Ed25519PrivateKey):
-            raise ValueError(f"{key_file} is not an Ed25519 key")
-        private_key = loaded
-    else:
-        private_key = Ed25519PrivateKey.generate()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
+    private_key = ensure_ed25519_key(key_file)
     if not jwks_file.exists():
         jwks_file.parent.mkdir(parents=True, exist_ok=True)
         jwks_file.write_text(json.dumps(public_jwks(private_key), indent=2))

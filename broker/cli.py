@@ -45,10 +45,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from broker.auth import ensure_dev_keys
     from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
     from broker.devinfra.ports import free_port
+    from broker.keys import ensure_ed25519_key
 
     settings = Settings()
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     ensure_pseudonym_key(settings.pseudonym_key_file)
+    ensure_ed25519_key(settings.record_signing_key_file)
     port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
     print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
     kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), Path(args.kafka_data).resolve(), port, free_port())
@@ -73,15 +75,20 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_init(args: argparse.Namespace) -> int:
-    """Create the local development signing key, its JWKS file and the pseudonym key, if missing."""
+    """Create the local keys if missing: token signing (+ JWKS), pseudonyms, record signing (+ public PEM)."""
     from broker.audit.pseudonym import ensure_pseudonym_key
     from broker.auth import ensure_dev_keys
+    from broker.keys import ensure_ed25519_key, public_key_pem
 
     settings = Settings()
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     ensure_pseudonym_key(settings.pseudonym_key_file)
-    print(f"signing key: {settings.dev_signing_key_file}\npublic keys: {settings.auth_jwks_file}")
+    records = ensure_ed25519_key(settings.record_signing_key_file)
+    public = settings.record_signing_key_file.with_suffix(".pub.pem")
+    public.write_text(public_key_pem(records))
+    print(f"token signing key: {settings.dev_signing_key_file}\npublic keys: {settings.auth_jwks_file}")
     print(f"pseudonym key: {settings.pseudonym_key_file}")
+    print(f"record signing key: {settings.record_signing_key_file} (public half for organisers: {public})")
     return 0
 
 
@@ -101,7 +108,8 @@ def cmd_org_listen(args: argparse.Namespace) -> int:
     from adapters.municipality.listen import listen
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(listen(args.org, Settings().kafka_bootstrap_servers, args.group, args.max_messages))
+        bootstrap = Settings().kafka_bootstrap_servers
+        asyncio.run(listen(args.org, bootstrap, args.group, args.max_messages, args.verify_key))
     return 0
 
 
@@ -203,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--org", required=True, help="organiser id, e.g. hva-90")
     listen.add_argument("--group", default=None, help="consumer group (default <org>.case-system)")
     listen.add_argument("--max-messages", type=int, default=None, help="stop after this many")
+    listen.add_argument(
+        "--verify-key",
+        type=Path,
+        default=None,
+        help="Silta's record public key (PEM); unsigned or altered records show as invalid",
+    )
     listen.set_defaults(handler=cmd_org_listen)
     _add_audit_and_policy(commands)
     return parser

@@ -25,6 +25,7 @@ from broker.domain.parties import PartyRole, role_of
 from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
+from broker.signing import RecordSigner
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry, case_id_is_identity_code
@@ -54,6 +55,7 @@ class MessagePipeline:
     municipalities: MunicipalityTable
     limits: ParseLimits
     pseudonyms: Pseudonymiser
+    signer: RecordSigner
     _allowlists: dict[tuple[str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,7 +92,7 @@ class MessagePipeline:
             policy_version=filtered.policy_version,
             removed_fields=filtered.removed,
             disclosure=filtered.disclosure,
-            record=_record(envelope, message_type, recipient, filtered.body),
+            record=self._record(envelope, message_type, recipient, filtered.body),
         )
 
     def route(self, root: etree._Element, envelope: Envelope, message_type: MessageType) -> str:
@@ -131,6 +133,20 @@ class MessagePipeline:
         facts = disclosure_facts(result.document, result.disclosed, policy, role, self.pseudonyms)
         return Filtered(body, dict(result.removed), policy.version, facts)
 
+    def _record(self, envelope: Envelope, message_type: MessageType, recipient: str, body: bytes) -> OutboundRecord:
+        """The Kafka record: key = case id, identifying headers, Silta's signature over them and the body."""
+        headers = {
+            "silta-message-id": envelope.message_id,
+            "silta-message-type": message_type.name,
+            "silta-schema": message_type.schema_header,
+            "silta-sender": envelope.sender,
+            "silta-recipient": recipient,
+        }
+        if envelope.correlation_id:
+            headers["silta-correlation-id"] = envelope.correlation_id
+        headers.update(self.signer.signature_headers(headers, body))
+        return OutboundRecord(topic_to(recipient), envelope.case_id, headers, body)
+
 
 def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> None:
     """The caller must be the envelope's sender, and that sender may send this type."""
@@ -149,16 +165,3 @@ def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> 
             "the case id becomes the Kafka record key and must not be a personal identity code",
             [ErrorItem(f"/{message_type.root_element}/Envelope/CaseId", "is an identity code")],
         )
-
-
-def _record(envelope: Envelope, message_type: MessageType, recipient: str, body: bytes) -> OutboundRecord:
-    headers = {
-        "silta-message-id": envelope.message_id,
-        "silta-message-type": message_type.name,
-        "silta-schema": message_type.schema_header,
-        "silta-sender": envelope.sender,
-        "silta-recipient": recipient,
-    }
-    if envelope.correlation_id:
-        headers["silta-correlation-id"] = envelope.correlation_id
-    return OutboundRecord(topic_to(recipient), envelope.case_id, headers, body)

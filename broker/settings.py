@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     """Message bodies are emptied this many days after publication (log entries are kept 12 years)."""
 
+    record_signing_key_file: Path = Path(".silta/record-signing-key.pem")
+    """Ed25519 key Silta signs its Kafka records with; organisers verify with its public half."""
+    record_signing_key_id: str = "silta-records-1"
+
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

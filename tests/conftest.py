@@ -24,6 +24,7 @@ from broker.auth import Caller, mint_token, public_jwks
 from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from broker.devinfra.ports import free_port
 from broker.devinfra.postgres import LocalPostgres
+from broker.keys import ensure_ed25519_key
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
 
@@ -31,6 +32,9 @@ from broker.store.migrate import upgrade_database
 _PSEUDONYM_KEY = Path(tempfile.mkdtemp(prefix="silta-test-keys-")) / "pseudonym.key"
 _PSEUDONYM_KEY.write_bytes(b"k" * 32)
 os.environ["SILTA_PSEUDONYM_KEY_FILE"] = str(_PSEUDONYM_KEY)
+RECORD_KEY_FILE = _PSEUDONYM_KEY.with_name("record-signing-key.pem")
+RECORD_KEY = ensure_ed25519_key(RECORD_KEY_FILE)
+os.environ["SILTA_RECORD_SIGNING_KEY_FILE"] = str(RECORD_KEY_FILE)
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"

@@ -15,11 +15,13 @@ from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.contract import HEADER_MESSAGE_ID, consumer_group, inbound_topic
 from adapters.municipality.messages import ApplicationTransfer, application_transfer_from_xml
-from broker.domain.errors import Rejection
+from broker.domain.errors import ErrorCode, Rejection
 from broker.settings import PROJECT_ROOT
+from broker.signing import verify_record
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry
 
@@ -55,8 +57,10 @@ class OrganiserClient:
         schema_dir: Path = PROJECT_ROOT / "schemas",
         from_beginning: bool = True,
         commit_every: int = 1,
+        verify_key: Ed25519PublicKey | None = None,
     ) -> None:
         self.org = org
+        self._verify_key = verify_key
         self._commit_every = commit_every
         self._acked: dict[TopicPartition, int] = {}
         self._unflushed = 0
@@ -110,6 +114,9 @@ class OrganiserClient:
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> ApplicationTransfer | InvalidRecord:
         headers = {name: value.decode(errors="replace") for name, value in record.headers}
+        if self._verify_key is not None and not verify_record(self._verify_key, headers, record.value or b""):
+            rejection = Rejection(ErrorCode.SIGNATURE_INVALID, "the record is not signed by Silta, or was altered")
+            return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
         try:
             root = parse_untrusted(record.value or b"", self._limits)
             self._schemas.validate(root, self._schemas.message_type_of(root))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from adapters.municipality.client import InvalidRecord, OrganiserClient
 
 
-async def listen(org: str, bootstrap_servers: str, group: str | None, max_messages: int | None) -> int:
+async def listen(
+    org: str, bootstrap_servers: str, group: str | None, max_messages: int | None, verify_key: Path | None = None
+) -> int:
     """Print `type<TAB>message id<TAB>case id` per message and acknowledge it; returns the count."""
     count = 0
-    async with OrganiserClient(org, bootstrap_servers, group_id=group) as client:
+    public_key = _public_key(verify_key) if verify_key is not None else None
+    async with OrganiserClient(org, bootstrap_servers, group_id=group, verify_key=public_key) as client:
         print(f"listening on silta.to.{org}.v1", flush=True)
         async for delivery in client.deliveries():
             message = delivery.message
@@ -22,3 +30,10 @@ async def listen(org: str, bootstrap_servers: str, group: str | None, max_messag
             if max_messages is not None and count >= max_messages:
                 break
     return count
+
+
+def _public_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key

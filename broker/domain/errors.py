@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     RECIPIENT_MISMATCH = "recipient-mismatch"
     MESSAGE_NOT_FOUND = "message-not-found"
     FILTERED_MESSAGE_INVALID = "filtered-message-invalid"
+    SIGNATURE_INVALID = "signature-invalid"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.RECIPIENT_MISMATCH: ErrorSpec(422, "Recipient does not match routing"),
     ErrorCode.MESSAGE_NOT_FOUND: ErrorSpec(404, "Message not found"),
     ErrorCode.FILTERED_MESSAGE_INVALID: ErrorSpec(500, "Statutory filter produced an invalid message"),
+    ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "Record signature missing or invalid"),
 }
 
 

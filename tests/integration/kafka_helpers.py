@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
 
 
 async def collect(
-    bootstrap: str, org: str, message_ids: set[str], timeout_s: float = 30.0, settle_s: float = 0.0
+    bootstrap: str,
+    org: str,
+    message_ids: set[str],
+    *,
+    timeout_s: float = 30.0,
+    settle_s: float = 0.0,
+    verify_key: Ed25519PublicKey | None = None,
 ) -> list[Delivery]:
     """Deliveries of the given message ids on `silta.to.<org>.v1`, read with a fresh consumer group.
 
@@ -18,7 +26,8 @@ async def collect(
     """
     found: list[Delivery] = []
     all_arrived = asyncio.Event()
-    async with OrganiserClient(org, bootstrap, group_id=f"test-{uuid.uuid4().hex}") as client:
+    group = f"test-{uuid.uuid4().hex}"
+    async with OrganiserClient(org, bootstrap, group_id=group, verify_key=verify_key) as client:
 
         async def read() -> None:
             async for delivery in client.deliveries():

@@ -8,17 +8,18 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 
+from adapters.municipality.client import InvalidRecord
 from adapters.municipality.messages import ApplicationTransfer
 from broker.devinfra.kafka import LocalKafka
 from broker.devinfra.samples import application_transfer
 from broker.services import Services
 from broker.store.tables import MessageRecord, OutboxRecord
-from tests.conftest import KELA
+from tests.conftest import KELA, RECORD_KEY
 from tests.integration.api_helpers import wait_for_status
-from tests.integration.kafka_helpers import collect
+from tests.integration.kafka_helpers import collect, delivered_ids
 
 pytestmark = pytest.mark.integration
 XML = {"Content-Type": "application/xml"}
@@ -179,3 +180,24 @@ async def test_group_commit_stores_every_message_once(services: Services) -> Non
             select(func.count()).select_from(OutboxRecord).where(OutboxRecord.message_id.in_(ids))
         )
     assert (stored, outbox) == (300, 300)
+
+
+async def test_the_organiser_client_verifies_silta_signatures(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """With Silta's public key, a real record is accepted and a forged one on the topic is signature-invalid."""
+    genuine, forged = str(uuid.uuid4()), str(uuid.uuid4())
+    await api.post("/kela/v1/messages", headers=_headers(token_for()), content=application_transfer(genuine))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        headers = [("silta-message-id", forged.encode()), ("silta-signature", b"AAAA")]
+        await producer.send_and_wait("silta.to.hva-90.v1", application_transfer(forged), key=b"X", headers=headers)
+    finally:
+        await producer.stop()
+    deliveries = await collect(kafka.bootstrap_servers, "hva-90", {genuine, forged}, verify_key=RECORD_KEY.public_key())
+    by_id = {delivered_ids([d])[0]: d.message for d in deliveries}
+    assert isinstance(by_id[genuine], ApplicationTransfer)
+    rejected = by_id[forged]
+    assert isinstance(rejected, InvalidRecord)
+    assert rejected.rejection.code == "signature-invalid"
