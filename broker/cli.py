@@ -39,18 +39,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
+def _ensure_local_keys(settings: Settings) -> list[str]:
+    """Create whichever local keys are missing; a line per key saying where it is."""
     from broker.audit.pseudonym import ensure_pseudonym_key
     from broker.auth import ensure_dev_keys
-    from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
-    from broker.devinfra.ports import free_port
-    from broker.keys import ensure_ed25519_key
+    from broker.keys import ensure_ed25519_key, public_key_pem
 
-    settings = Settings()
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     ensure_pseudonym_key(settings.pseudonym_key_file)
-    ensure_ed25519_key(settings.record_signing_key_file)
+    public = settings.record_signing_key_file.with_suffix(".pub.pem")
+    public.write_text(public_key_pem(ensure_ed25519_key(settings.record_signing_key_file)))
+    return [
+        f"token signing key: {settings.dev_signing_key_file} (public keys: {settings.auth_jwks_file})",
+        f"pseudonym key: {settings.pseudonym_key_file}",
+        f"record signing key: {settings.record_signing_key_file} (public half for organisers: {public})",
+    ]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
+    from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
+    from broker.devinfra.ports import free_port
+
+    settings = Settings()
+    _ensure_local_keys(settings)
     port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
     print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
     kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), Path(args.kafka_data).resolve(), port, free_port())
@@ -76,19 +88,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_keys_init(args: argparse.Namespace) -> int:
     """Create the local keys if missing: token signing (+ JWKS), pseudonyms, record signing (+ public PEM)."""
-    from broker.audit.pseudonym import ensure_pseudonym_key
-    from broker.auth import ensure_dev_keys
-    from broker.keys import ensure_ed25519_key, public_key_pem
-
-    settings = Settings()
-    ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
-    ensure_pseudonym_key(settings.pseudonym_key_file)
-    records = ensure_ed25519_key(settings.record_signing_key_file)
-    public = settings.record_signing_key_file.with_suffix(".pub.pem")
-    public.write_text(public_key_pem(records))
-    print(f"token signing key: {settings.dev_signing_key_file}\npublic keys: {settings.auth_jwks_file}")
-    print(f"pseudonym key: {settings.pseudonym_key_file}")
-    print(f"record signing key: {settings.record_signing_key_file} (public half for organisers: {public})")
+    for line in _ensure_local_keys(Settings()):
+        print(line)
     return 0
 
 
