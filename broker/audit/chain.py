@@ -53,20 +53,43 @@ class ChainProblem:
     """`altered`, `inserted`, `deleted` or `truncated`."""
 
 
-def verify_chain(chain: str, entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> ChainProblem | None:
-    """Walk the entries in sequence order; the first problem, or None if the chain is intact."""
-    expected_seq, previous = 1, GENESIS_HASH
-    for entry in entries:
-        if entry.seq < expected_seq:
-            return ChainProblem(chain, entry.seq, "inserted")
-        if entry.seq > expected_seq or entry.prev_hash != previous:
-            return ChainProblem(chain, expected_seq, "deleted" if entry.seq > expected_seq else "inserted")
+class ChainVerifier:
+    """Checks a chain one entry at a time, so twelve years of entries never need to be in memory at once."""
+
+    def __init__(self, chain: str) -> None:
+        self.chain = chain
+        self.count = 0
+        self._expected_seq = 1
+        self._previous = GENESIS_HASH
+
+    def feed(self, entry: ChainEntry) -> ChainProblem | None:
+        """Check the next entry in sequence order; the problem it shows, if any."""
+        if entry.seq < self._expected_seq:
+            return ChainProblem(self.chain, entry.seq, "inserted")
+        if entry.seq > self._expected_seq or entry.prev_hash != self._previous:
+            kind = "deleted" if entry.seq > self._expected_seq else "inserted"
+            return ChainProblem(self.chain, self._expected_seq, kind)
         recomputed = entry_hash(
-            chain, entry.seq, entry.recorded_at, entry.subject, entry.payload, prev_hash=entry.prev_hash
+            self.chain, entry.seq, entry.recorded_at, entry.subject, entry.payload, prev_hash=entry.prev_hash
         )
         if recomputed != entry.entry_hash:
-            return ChainProblem(chain, entry.seq, "altered")
-        expected_seq, previous = entry.seq + 1, entry.entry_hash
-    if expected_seq - 1 != head_seq or previous != head_hash:
-        return ChainProblem(chain, expected_seq, "truncated")
-    return None
+            return ChainProblem(self.chain, entry.seq, "altered")
+        self._expected_seq, self._previous = entry.seq + 1, entry.entry_hash
+        self.count += 1
+        return None
+
+    def finish(self, head_seq: int, head_hash: str) -> ChainProblem | None:
+        """After the last entry: the head must point at it, or entries were cut off the end."""
+        if self._expected_seq - 1 != head_seq or self._previous != head_hash:
+            return ChainProblem(self.chain, self._expected_seq, "truncated")
+        return None
+
+
+def verify_chain(chain: str, entries: Iterable[ChainEntry], head_seq: int, head_hash: str) -> ChainProblem | None:
+    """Walk the entries in sequence order; the first problem, or None if the chain is intact."""
+    verifier = ChainVerifier(chain)
+    for entry in entries:
+        problem = verifier.feed(entry)
+        if problem is not None:
+            return problem
+    return verifier.finish(head_seq, head_hash)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.audit.chain import ChainEntry, ChainProblem, entry_hash, verify_chain
+from broker.audit.chain import ChainEntry, ChainProblem, ChainVerifier, entry_hash
 from broker.store.tables import AuditChainHead, AuditEntry
 
 CHAINS = ("disclosure", "receipt", "usage")
@@ -63,13 +63,18 @@ async def _chain_entries(session: AsyncSession, chain: str) -> AsyncIterator[Cha
 
 
 async def verify_log(session: AsyncSession) -> tuple[dict[str, int], ChainProblem | None]:
-    """Walk every chain: entries per chain, and the first problem found (or None)."""
+    """Walk every chain, streaming: entries checked per chain, and the first problem found (or None)."""
     counts: dict[str, int] = {}
     for chain in CHAINS:
         head = (await session.execute(select(AuditChainHead).where(AuditChainHead.chain == chain))).scalar_one()
-        entries = [entry async for entry in _chain_entries(session, chain)]
-        counts[chain] = len(entries)
-        problem = verify_chain(chain, entries, head.seq, head.entry_hash)
+        verifier = ChainVerifier(chain)
+        async for entry in _chain_entries(session, chain):
+            problem = verifier.feed(entry)
+            if problem is not None:
+                counts[chain] = verifier.count
+                return counts, problem
+        counts[chain] = verifier.count
+        problem = verifier.finish(head.seq, head.entry_hash)
         if problem is not None:
             return counts, problem
     return counts, None
