@@ -62,7 +62,7 @@ class MessagePipeline:
         for name, policy in self.policies.items():
             message_type = CATALOGUE.get(name)
             if message_type is None:
-                raise ValueError(f"a policy names message type {name}, which the catalogue does not have")
+                raise PolicyError(f"a policy names message type {name}, which the catalogue does not have")
             known = self.schemas.paths(message_type)
             unknown = sorted(rule.path for rules in policy.rules.values() for rule in rules if rule.path not in known)
             if unknown:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.domain.errors import ERROR_SPECS, ErrorCode, Rejection
+from broker.domain.errors import Rejection
 
 PROBLEM_TYPE_BASE = "urn:fi:silta:problem:"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -24,11 +24,3 @@ def problem_document(rejection: Rejection, instance: str | None = None) -> dict[
     if instance:
         document["instance"] = instance
     return document
-
-
-def problem_types() -> dict[str, dict[str, Any]]:
-    """Every problem type Silta may answer with, for documentation."""
-    return {
-        PROBLEM_TYPE_BASE + code: {"title": ERROR_SPECS[code].title, "status": ERROR_SPECS[code].status}
-        for code in ErrorCode
-    }

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kafka.publisher import Publisher, PublishError
+from broker.metrics import RECORDS_PUBLISHED
 from broker.store.audit_log import append_entries
 from broker.store.messages import disclosure_entries, mark_published, pending_records, receipt_entries
 
@@ -68,6 +69,7 @@ class OutboxRelay:
             await mark_published(session, pending, published_at)
             await append_entries(session, "disclosure", disclosure_entries(pending), published_at)
             await append_entries(session, "receipt", receipt_entries(pending), published_at)
+        RECORDS_PUBLISHED.inc(len(pending))
         log.info("outbox_published", count=len(pending))
         return len(pending)
 

@@ -47,15 +47,13 @@ class Allowlist:
     in another namespace finds no key and is removed.
     """
 
-    paths: frozenset[str]
     root: _Step
 
 
 def compile_allowlist(policy: Policy, role: PartyRole, namespaces: frozenset[str]) -> Allowlist:
     """The allowlist of `role` under `policy`; elements outside `namespaces` are never allowed."""
     root = _Step("")
-    paths = policy.allowed_paths(role)
-    for path in sorted(paths):
+    for path in sorted(policy.allowed_paths(role)):
         *elements, last = path.split("/")
         step = root
         for name in elements:
@@ -64,14 +62,14 @@ def compile_allowlist(policy: Policy, role: PartyRole, namespaces: frozenset[str
             step.attributes.add(last[1:])
         else:
             _child(step, last, namespaces).text_allowed = True
-    return Allowlist(paths, root)
+    return Allowlist(root)
 
 
 def _child(step: _Step, name: str, namespaces: frozenset[str]) -> _Step:
-    existing = step.children.get(f"{{{next(iter(sorted(namespaces)))}}}{name}")
-    child = existing or _Step(name)
-    for namespace in namespaces:
-        step.children[f"{{{namespace}}}{name}"] = child
+    keys = [f"{{{namespace}}}{name}" for namespace in namespaces]
+    child = next((step.children[key] for key in keys if key in step.children), None) or _Step(name)
+    for key in keys:  # every namespace's name leads to the same step
+        step.children[key] = child
     return child
 
 
