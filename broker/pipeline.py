@@ -8,6 +8,7 @@ policy) → hand over for storing with its outbox row. Each stage raises a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import CATALOGUE, MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.parties import PartyRole, role_of
+from broker.domain.parties import KELA, PartyRole, role_of
 from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
@@ -78,6 +79,7 @@ class MessagePipeline:
         self.schemas.validate(root, message_type)
         envelope = read_envelope(root)
         authorise(caller, envelope, message_type)
+        check_envelope(envelope, message_type)
         recipient = self.route(root, envelope, message_type)
         set_recipient(root, recipient)
         filtered = self.filter_for(root, recipient, message_type)
@@ -92,29 +94,39 @@ class MessagePipeline:
             policy_version=filtered.policy_version,
             removed_fields=filtered.removed,
             disclosure=filtered.disclosure,
-            record=self._record(envelope, message_type, recipient, filtered.body),
+            record=self._record(envelope, message_type, recipient, filtered),
+            due_date=_due_date(root, message_type),
         )
 
     def route(self, root: etree._Element, envelope: Envelope, message_type: MessageType) -> str:
-        """The recipient, from the municipality the message type routes by."""
-        steps = "/".join(f"t:{step}" for step in message_type.municipality_path.split("/"))
+        """The recipient: Kela for an organiser's message; for Kela's, the client's organiser or municipality."""
+        if role_of(envelope.sender) is not PartyRole.KELA:
+            recipient = KELA
+        elif message_type.municipality_path is None:
+            recipient = _named_recipient(envelope, message_type)
+        else:
+            recipient = self._recipient_by_municipality(root, message_type)
+        if envelope.recipient is not None and envelope.recipient != recipient:
+            raise Rejection(
+                ErrorCode.RECIPIENT_MISMATCH,
+                f"the envelope names {envelope.recipient}, but the message goes to {recipient}",
+                [ErrorItem(f"/{message_type.root_element}/Envelope/Recipient", f"expected {recipient}")],
+            )
+        return recipient
+
+    def _recipient_by_municipality(self, root: etree._Element, message_type: MessageType) -> str:
+        path = message_type.municipality_path or ""
+        steps = "/".join(f"t:{step}" for step in path.split("/"))
         node = root.find(steps, {"t": message_type.namespace})
         code = "" if node is None or node.text is None else node.text.strip()
         try:
-            recipient = self.municipalities.recipient(code, message_type.recipient_kind)
+            return self.municipalities.recipient(code, message_type.direction.recipient_kind)
         except RoutingError as error:
             raise Rejection(
                 ErrorCode.UNROUTABLE,
                 f"no recipient for municipality {code}",
-                [ErrorItem(f"/{message_type.root_element}/{message_type.municipality_path}", error.reason)],
+                [ErrorItem(f"/{message_type.root_element}/{path}", error.reason)],
             ) from None
-        if envelope.recipient is not None and envelope.recipient != recipient:
-            raise Rejection(
-                ErrorCode.RECIPIENT_MISMATCH,
-                f"the envelope names {envelope.recipient}, but municipality {code} is served by {recipient}",
-                [ErrorItem(f"/{message_type.root_element}/Envelope/Recipient", f"expected {recipient}")],
-            )
-        return recipient
 
     def filter_for(self, root: etree._Element, recipient: str, message_type: MessageType) -> Filtered:
         """The document as `recipient` may receive it, what was removed, and what it discloses."""
@@ -133,8 +145,13 @@ class MessagePipeline:
         facts = disclosure_facts(result.document, result.disclosed, policy, role, self.pseudonyms)
         return Filtered(body, dict(result.removed), policy.version, facts)
 
-    def _record(self, envelope: Envelope, message_type: MessageType, recipient: str, body: bytes) -> OutboundRecord:
-        """The Kafka record: key = case id, identifying headers, Silta's signature over them and the body."""
+    def _record(
+        self, envelope: Envelope, message_type: MessageType, recipient: str, filtered: Filtered
+    ) -> OutboundRecord:
+        """The Kafka record: key = case id, identifying headers, Silta's signature over them and the body.
+
+        Free text that reaches the recipient is flagged in `silta-free-text` (the paths, never the text).
+        """
         headers = {
             "silta-message-id": envelope.message_id,
             "silta-message-type": message_type.name,
@@ -144,8 +161,10 @@ class MessagePipeline:
         }
         if envelope.correlation_id:
             headers["silta-correlation-id"] = envelope.correlation_id
-        headers.update(self.signer.signature_headers(headers, body))
-        return OutboundRecord(topic_to(recipient), envelope.case_id, headers, body)
+        if filtered.disclosure["free_text"]:
+            headers["silta-free-text"] = ",".join(filtered.disclosure["free_text"])
+        headers.update(self.signer.signature_headers(headers, filtered.body))
+        return OutboundRecord(topic_to(recipient), envelope.case_id, headers, filtered.body)
 
 
 def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> None:
@@ -158,10 +177,51 @@ def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> 
         )
     role = role_of(envelope.sender)
     if role is None or role not in message_type.senders:
-        raise Rejection(ErrorCode.SENDER_NOT_ALLOWED, f"{envelope.sender} may not send {message_type.name}")
+        raise Rejection(
+            ErrorCode.SENDER_NOT_ALLOWED,
+            f"{envelope.sender} may not send {message_type.name}",
+            [ErrorItem(f"/{message_type.root_element}/Envelope/Sender", f"{message_type.direction} message")],
+        )
     if case_id_is_identity_code(envelope.case_id):
         raise Rejection(
             ErrorCode.CASE_ID_IS_IDENTITY_CODE,
             "the case id becomes the Kafka record key and must not be a personal identity code",
             [ErrorItem(f"/{message_type.root_element}/Envelope/CaseId", "is an identity code")],
         )
+
+
+def check_envelope(envelope: Envelope, message_type: MessageType) -> None:
+    """A message about a person names its data subject; an answer names what it answers."""
+    where = f"/{message_type.root_element}/Envelope"
+    if message_type.about_a_person and envelope.data_subject is None:
+        raise Rejection(
+            ErrorCode.DATA_SUBJECT_MISSING,
+            f"a {message_type.name} is about a person: the envelope must name the data subject",
+            [ErrorItem(f"{where}/DataSubject", "required for this message type")],
+        )
+    if message_type.answers is not None and envelope.correlation_id is None:
+        raise Rejection(
+            ErrorCode.CORRELATION_MISSING,
+            f"a {message_type.name} answers another message: the envelope must name it in CorrelationId",
+            [ErrorItem(f"{where}/CorrelationId", "required for this message type")],
+        )
+
+
+def _named_recipient(envelope: Envelope, message_type: MessageType) -> str:
+    """Kela's receipts name their recipient: the organiser or municipality that sent what they receipt."""
+    if envelope.recipient is None or role_of(envelope.recipient) not in {PartyRole.ORGANISER, PartyRole.MUNICIPALITY}:
+        raise Rejection(
+            ErrorCode.UNROUTABLE,
+            f"a {message_type.name} from Kela must name the organiser or municipality it goes to",
+            [ErrorItem(f"/{message_type.root_element}/Envelope/Recipient", "an organiser or municipality id")],
+        )
+    return envelope.recipient
+
+
+def _due_date(root: etree._Element, message_type: MessageType) -> dt.date | None:
+    """The date an answer is due, for types that carry one (schema-valid, so the text is a date)."""
+    if message_type.due_date_path is None:
+        return None
+    steps = "/".join(f"t:{step}" for step in message_type.due_date_path.split("/"))
+    text = root.findtext(steps, namespaces={"t": message_type.namespace})
+    return None if text is None else dt.date.fromisoformat(text.strip())

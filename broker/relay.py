@@ -1,4 +1,4 @@
-"""The outbox relay: publishes stored outbox rows to Kafka and marks them published.
+"""The outbox relay: publishes stored outbox rows to Kafka (or Kela's inbox) and marks them published.
 
 Rows go out in the order they were written, so everything about one case
 keeps its order on its topic. A row is marked published only after Kafka has
@@ -17,12 +17,17 @@ import datetime as dt
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.domain.parties import KELA
 from broker.kafka.publisher import Publisher, PublishError
 from broker.metrics import RECORDS_PUBLISHED
+from broker.pipeline import topic_to
+from broker.store import inbox
 from broker.store.audit_log import append_entries
 from broker.store.messages import disclosure_entries, mark_published, pending_records, receipt_entries
 
 log = structlog.get_logger(__name__)
+INBOX_TOPICS = {topic_to(KELA): KELA}
+"""Kela reads its messages over REST: records addressed to Kela go to its inbox, not to Kafka."""
 _MAX_BACKOFF_S = 10.0
 
 
@@ -64,9 +69,14 @@ class OutboxRelay:
             pending = await pending_records(session, self._batch_size)
             if not pending:
                 return 0
-            await self._publisher.publish([p.record for p in pending])
+            to_kafka = [p.record for p in pending if p.record.topic not in INBOX_TOPICS]
+            if to_kafka:
+                await self._publisher.publish(to_kafka)
             published_at = dt.datetime.now(dt.UTC)
             await mark_published(session, pending, published_at)
+            for topic, recipient in INBOX_TOPICS.items():
+                delivered = [p.message_id for p in pending if p.record.topic == topic]
+                await inbox.deliver(session, recipient, delivered, published_at)
             await append_entries(session, "disclosure", disclosure_entries(pending), published_at)
             await append_entries(session, "receipt", receipt_entries(pending), published_at)
         RECORDS_PUBLISHED.inc(len(pending))

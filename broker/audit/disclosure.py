@@ -29,4 +29,5 @@ def disclosure_facts(
         "legal_bases": sorted({rule.legal_basis for rule in rules}),
         "purposes": sorted({rule.purpose for rule in rules}),
         "policy_version": policy.version,
+        "free_text": sorted({rule.path for rule in rules if rule.free_text}),
     }

@@ -40,3 +40,37 @@ def with_extension(document: bytes, xml: str) -> bytes:
     extensions = etree.SubElement(root, f"{{{_TRANSFER_NS}}}Extensions")
     extensions.append(etree.fromstring(xml))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def example_message(
+    message_type: str,
+    *,
+    variant: str = "",
+    message_id: str | None = None,
+    case_id: str | None = None,
+    correlation_id: str | None = None,
+    municipality: str | None = None,
+) -> bytes:
+    """A valid fictitious message of any type, from its schema example, with its own message id.
+
+    `variant` picks `<type>--<variant>.xml` (e.g. `from-hva-08` for an organiser's copy of a
+    both-ways type); `correlation_id` sets what it answers; `municipality` the client's home.
+    """
+    name = f"{message_type}--{variant}.xml" if variant else f"{message_type}.xml"
+    root = etree.fromstring((EXAMPLE.parent / name).read_bytes(), etree.XMLParser(remove_comments=True))
+    namespace = etree.QName(root).namespace
+    _set(root, f"{{{ENVELOPE_NAMESPACE}}}MessageId", message_id or str(uuid.uuid4()))
+    if case_id is not None:
+        _set(root, f"{{{ENVELOPE_NAMESPACE}}}CaseId", case_id)
+    if correlation_id is not None:
+        _set(root, f"{{{ENVELOPE_NAMESPACE}}}CorrelationId", correlation_id)
+    if municipality is not None:
+        _set(root, f"{{{namespace}}}HomeMunicipality", municipality)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _set(root: etree._Element, tag: str, value: str) -> None:
+    node = next(root.iter(tag), None)
+    if node is None:
+        raise ValueError(f"the example has no {tag}")
+    node.text = value

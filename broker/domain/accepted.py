@@ -35,6 +35,8 @@ class AcceptedMessage:
     disclosure: dict[str, Any]
     """Pseudonymised subjects, field categories, legal bases, purposes: for the disclosure log."""
     record: OutboundRecord
+    due_date: dt.date | None = None
+    """When an answer is due, for a request for further information."""
     accepted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 

@@ -1,15 +1,52 @@
 """The message catalogue: every message type Silta carries, with its rules.
 
-Each type names its schema, who may send it, what kind of party receives it,
-where in the document the recipient's municipality is, and its legal basis.
+Each type names its schema, its direction (who may send it and what kind of
+party receives it), where in the document the client's municipality is (which
+routes Kela's messages), what it must answer, and its legal basis. The
+statutory policy of each type lives in `policies/<type>.toml`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from broker.domain.parties import PartyRole
 from broker.domain.routing import RecipientKind
+
+
+class Direction(StrEnum):
+    """Who sends a message type to whom."""
+
+    KELA_TO_ORGANISER = "kela-to-organiser"
+    KELA_TO_MUNICIPALITY = "kela-to-municipality"
+    ORGANISER_TO_KELA = "organiser-to-kela"
+    BOTH_WAYS = "both-ways"
+
+    @property
+    def senders(self) -> frozenset[PartyRole]:
+        """The roles that may send a message in this direction."""
+        if self is Direction.ORGANISER_TO_KELA:
+            return frozenset({PartyRole.ORGANISER})
+        if self is Direction.BOTH_WAYS:
+            return frozenset({PartyRole.KELA, PartyRole.ORGANISER})
+        return frozenset({PartyRole.KELA})
+
+    @property
+    def recipient_kind(self) -> RecipientKind:
+        """What kind of party Kela's messages of this direction go to."""
+        return RecipientKind.MUNICIPALITY if self is Direction.KELA_TO_MUNICIPALITY else RecipientKind.ORGANISER
+
+    @property
+    def recipient_roles(self) -> frozenset[PartyRole]:
+        """Every role that may receive a message in this direction."""
+        if self is Direction.KELA_TO_MUNICIPALITY:
+            return frozenset({PartyRole.MUNICIPALITY})
+        if self is Direction.KELA_TO_ORGANISER:
+            return frozenset({PartyRole.ORGANISER})
+        if self is Direction.ORGANISER_TO_KELA:
+            return frozenset({PartyRole.KELA})
+        return frozenset({PartyRole.KELA, PartyRole.ORGANISER})
 
 
 @dataclass(frozen=True)
@@ -17,15 +54,36 @@ class MessageType:
     """One message type and the rules that hold for it."""
 
     name: str
-    namespace: str
     root_element: str
-    schema_file: str
-    schema_version: str
     legal_basis: str
-    senders: frozenset[PartyRole]
-    recipient_kind: RecipientKind
-    municipality_path: str
-    """Local-name path from the root to the municipality code that routes the message."""
+    direction: Direction
+    municipality_path: str | None = "Client/HomeMunicipality"
+    """Local-name path from the root to the client's municipality; None if the type names no client."""
+    answers: frozenset[str] | None = None
+    """The types this one answers through the envelope's CorrelationId; empty = any type; None = answers nothing."""
+    due_date_path: str | None = None
+    """Local-name path to the date an answer is due, for types that expect one."""
+    schema_version: str = "1.0"
+
+    @property
+    def namespace(self) -> str:
+        """The type's XML namespace."""
+        return f"urn:fi:silta:{self.name}:1"
+
+    @property
+    def schema_file(self) -> str:
+        """The XSD under `schemas/`."""
+        return f"{self.name}-1.xsd"
+
+    @property
+    def senders(self) -> frozenset[PartyRole]:
+        """The roles that may send this type."""
+        return self.direction.senders
+
+    @property
+    def about_a_person(self) -> bool:
+        """Whether the envelope must name the data subject (every type but receipts)."""
+        return self.municipality_path is not None
 
     @property
     def schema_header(self) -> str:
@@ -33,19 +91,71 @@ class MessageType:
         return f"{self.namespace}#{self.schema_version}"
 
 
+_REQUEST = frozenset({"information-request"})
+
 APPLICATION_TRANSFER = MessageType(
-    name="application-transfer",
-    namespace="urn:fi:silta:application-transfer:1",
-    root_element="ApplicationTransfer",
-    schema_file="application-transfer-1.xsd",
-    schema_version="1.0",
-    legal_basis="1412/1997 14 c §",
-    senders=frozenset({PartyRole.KELA}),
-    recipient_kind=RecipientKind.ORGANISER,
+    "application-transfer",
+    "ApplicationTransfer",
+    "1412/1997 14 c §",
+    Direction.KELA_TO_ORGANISER,
     municipality_path="Applicant/HomeMunicipality",
 )
 
-CATALOGUE: dict[str, MessageType] = {t.name: t for t in (APPLICATION_TRANSFER,)}
+_TYPES = (
+    APPLICATION_TRANSFER,
+    MessageType("basic-decision-notice", "BasicDecisionNotice", "1412/1997 18 h §", Direction.KELA_TO_ORGANISER),
+    MessageType("reduction-notice", "ReductionNotice", "1412/1997 10 §; 18 h §", Direction.KELA_TO_ORGANISER),
+    MessageType(
+        "social-care-need-notice",
+        "SocialCareNeedNotice",
+        "1301/2014 35 §; 1412/1997 18 h §",
+        Direction.KELA_TO_ORGANISER,
+    ),
+    MessageType("unemployment-notice", "UnemploymentNotice", "1412/1997 18 h §", Direction.KELA_TO_ORGANISER),
+    MessageType("immigrant-notice", "ImmigrantNotice", "1412/1997 18 h §; 681/2023", Direction.KELA_TO_MUNICIPALITY),
+    MessageType("decision-notice", "DecisionNotice", "1412/1997 18 b § 3 mom", Direction.ORGANISER_TO_KELA),
+    MessageType("statement", "Statement", "1412/1997 15 §", Direction.ORGANISER_TO_KELA),
+    MessageType("reduction-information", "ReductionInformation", "1412/1997 18 b §; 10 §", Direction.ORGANISER_TO_KELA),
+    MessageType(
+        "transfer-return",
+        "TransferReturn",
+        "1412/1997 14 c §; 27 §",
+        Direction.ORGANISER_TO_KELA,
+        answers=frozenset({"application-transfer"}),
+    ),
+    MessageType(
+        "information-request",
+        "InformationRequest",
+        "1412/1997 18 a §; 18 g §; 18 h §",
+        Direction.BOTH_WAYS,
+        due_date_path="DueDate",
+    ),
+    MessageType(
+        "information-response", "InformationResponse", "1412/1997 18 a §; 18 g §", Direction.BOTH_WAYS, answers=_REQUEST
+    ),
+    MessageType(
+        "information-request-cancellation",
+        "InformationRequestCancellation",
+        "1412/1997 18 a §; 18 g §",
+        Direction.BOTH_WAYS,
+        answers=_REQUEST,
+    ),
+    MessageType(
+        "information-request-reminder",
+        "InformationRequestReminder",
+        "1412/1997 18 a §; 18 g §",
+        Direction.BOTH_WAYS,
+        answers=_REQUEST,
+    ),
+    MessageType("late-attachment", "LateAttachment", "1412/1997 14 c §; 18 h §", Direction.BOTH_WAYS),
+    MessageType("status-update", "StatusUpdate", "1412/1997 18 h §; 18 b §", Direction.BOTH_WAYS),
+    MessageType(
+        "receipt", "Receipt", "703/2023 39 §", Direction.BOTH_WAYS, municipality_path=None, answers=frozenset()
+    ),
+)
+
+CATALOGUE: dict[str, MessageType] = {t.name: t for t in _TYPES}
+RECEIPT = CATALOGUE["receipt"]
 
 
 def message_type_for_root(namespace: str | None, local_name: str) -> MessageType | None:

@@ -12,8 +12,8 @@ ENVELOPE_NAMESPACE = "urn:fi:silta:envelope:1"
 class Envelope:
     """Who sends what about whom, and on what legal basis.
 
-    `data_subject` is a personal identity code: never log it, never put it in a
-    URL or a Kafka key.
+    `data_subject` is a personal identity code (absent only from receipts):
+    never log it, never put it in a URL or a Kafka key.
     """
 
     message_id: str
@@ -23,7 +23,7 @@ class Envelope:
     recipient: str | None
     case_id: str
     correlation_id: str | None
-    data_subject: str
+    data_subject: str | None
     created_at: dt.datetime
     legal_basis: str
 

@@ -38,6 +38,14 @@ class ErrorCode(StrEnum):
     MESSAGE_NOT_FOUND = "message-not-found"
     FILTERED_MESSAGE_INVALID = "filtered-message-invalid"
     SIGNATURE_INVALID = "signature-invalid"
+    CORRELATION_MISSING = "correlation-missing"
+    CORRELATION_UNKNOWN = "correlation-unknown"
+    CORRELATION_WRONG_TYPE = "correlation-wrong-type"
+    CORRELATION_WRONG_PARTY = "correlation-wrong-party"
+    REQUEST_CANCELLED = "request-cancelled"
+    REQUEST_ALREADY_ANSWERED = "request-already-answered"
+    DATA_SUBJECT_MISSING = "data-subject-missing"
+    SENDER_NOT_TOPIC_OWNER = "sender-not-topic-owner"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,14 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.MESSAGE_NOT_FOUND: ErrorSpec(404, "Message not found"),
     ErrorCode.FILTERED_MESSAGE_INVALID: ErrorSpec(500, "Statutory filter produced an invalid message"),
     ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "Record signature missing or invalid"),
+    ErrorCode.CORRELATION_MISSING: ErrorSpec(422, "Message must name the message it answers"),
+    ErrorCode.CORRELATION_UNKNOWN: ErrorSpec(422, "Answers a message Silta does not know"),
+    ErrorCode.CORRELATION_WRONG_TYPE: ErrorSpec(422, "Answers a message of the wrong type"),
+    ErrorCode.CORRELATION_WRONG_PARTY: ErrorSpec(403, "Answers a message that was not addressed to the sender"),
+    ErrorCode.REQUEST_CANCELLED: ErrorSpec(409, "The request was cancelled"),
+    ErrorCode.REQUEST_ALREADY_ANSWERED: ErrorSpec(409, "The request was already answered"),
+    ErrorCode.DATA_SUBJECT_MISSING: ErrorSpec(422, "Envelope must name the data subject"),
+    ErrorCode.SENDER_NOT_TOPIC_OWNER: ErrorSpec(403, "Sender is not the organiser whose topic carried the message"),
 }
 
 

@@ -26,6 +26,8 @@ class FieldRule:
     path: str
     legal_basis: str
     purpose: str
+    free_text: bool = False
+    """Unstructured text (bounded by the schema): flagged to the recipient and in the disclosure log."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,13 @@ def _rule(source: str, role: str, index: int, raw: object) -> FieldRule:
     for key, value in values.items():
         if not isinstance(value, str) or not value.strip():
             raise PolicyError(f"{where}: `{key}` is missing or empty")
-    unknown = set(raw) - set(values)
+    free_text = raw.get("free_text", False)
+    if not isinstance(free_text, bool):
+        raise PolicyError(f"{where}: `free_text` must be true or false")
+    unknown = set(raw) - {*values, "free_text"}
     if unknown:
         raise PolicyError(f"{where}: unknown keys {sorted(unknown)}")
-    return FieldRule(str(values["path"]), str(values["legal_basis"]), str(values["purpose"]))
+    return FieldRule(str(values["path"]), str(values["legal_basis"]), str(values["purpose"]), free_text)
 
 
 def parse_policy(data: bytes, source: str) -> Policy:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain.accepted import AcceptedMessage, OutboundRecord, SaveOutcome
 from broker.store.tables import MessageRecord, OutboxRecord
+from broker.store.tracking import StatusStep, record_steps
 
 
 async def known_hashes(session: AsyncSession, message_ids: Sequence[str]) -> dict[str, str]:
@@ -59,10 +60,12 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
                 "disclosure": m.disclosure,
                 "status": "accepted",
                 "accepted_at": m.accepted_at,
+                "due_date": m.due_date,
             }
             for m in messages
         ],
     )
+    await record_steps(session, [StatusStep(m.message_id, "accepted", m.accepted_at) for m in messages])
     await session.execute(
         insert(OutboxRecord),
         [
@@ -162,12 +165,13 @@ def receipt_entries(records: Sequence[PendingRecord]) -> list[tuple[str | None, 
 
 
 async def mark_published(session: AsyncSession, records: Sequence[PendingRecord], at: dt.datetime) -> None:
-    """Record that these outbox rows reached Kafka."""
+    """Record that these outbox rows reached Kafka (or Kela's inbox)."""
     await session.execute(
         update(OutboxRecord).where(OutboxRecord.id.in_([r.outbox_id for r in records])).values(published_at=at)
     )
     await session.execute(
         update(MessageRecord)
         .where(MessageRecord.message_id.in_([r.message_id for r in records]))
-        .values(status="published", published_at=at)
+        .values(published_at=at)
     )
+    await record_steps(session, [StatusStep(r.message_id, "published", at) for r in records])

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -37,6 +48,8 @@ class MessageRecord(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     """When the retention run emptied the body; the log entries stay."""
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    """For a request for further information: when the answer is due (14 a §)."""
 
 
 class OutboxRecord(Base):
@@ -81,3 +94,45 @@ class AuditChainHead(Base):
     chain: Mapped[str] = mapped_column(String(16), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class InboxEntry(Base):
+    """A message delivered to Kela's inbox; `seq` is the stable cursor, assigned in delivery order."""
+
+    __tablename__ = "inbox_entries"
+
+    seq: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), unique=True)
+    recipient: Mapped[str] = mapped_column(String(16))
+    available_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    receipted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class MessageEvent(Base):
+    """One step of a message's status: accepted, published, delivered, received, answered, returned, overdue."""
+
+    __tablename__ = "message_events"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    by_message_id: Mapped[str | None] = mapped_column(String(36))
+    """The receipt or answer that caused the step, if any."""
+
+
+class ParkedRecord(Base):
+    """A record from an organiser's topic that Silta rejected: kept for inspection, receipted as rejected."""
+
+    __tablename__ = "parked_records"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    kafka_partition: Mapped[int] = mapped_column(Integer)
+    kafka_offset: Mapped[int] = mapped_column(BigInteger)
+    error_code: Mapped[str] = mapped_column(String(64))
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    parked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("topic", "kafka_partition", "kafka_offset", name="uq_parked_position"),)

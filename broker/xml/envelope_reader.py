@@ -36,7 +36,7 @@ def read_envelope(root: etree._Element) -> Envelope:
         recipient=_text(envelope, "Recipient"),
         case_id=_required(envelope, "CaseId"),
         correlation_id=_text(envelope, "CorrelationId"),
-        data_subject=_required(envelope, "DataSubject"),
+        data_subject=_text(envelope, "DataSubject"),
         created_at=dt.datetime.fromisoformat(_required(envelope, "CreatedAt")),
         legal_basis=_required(envelope, "LegalBasis"),
     )

@@ -68,6 +68,7 @@ def test_record_key_is_the_case_id_and_headers_name_the_message() -> None:
         "silta-schema": "urn:fi:silta:application-transfer:1#1.0",
         "silta-sender": "kela",
         "silta-recipient": "hva-90",
+        "silta-free-text": "CostItems/CostItem/Description",
     }
 
 

@@ -1,0 +1,64 @@
+"""Kela's inbox: messages delivered to Kela wait here until Kela receipts them.
+
+Entries are written by the outbox relay, whose transactions queue behind the
+outbox row lock, so `seq` values commit in increasing order and a cursor
+(`seq` of the last entry read) never skips an entry that commits later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.store.tables import InboxEntry, MessageRecord
+from broker.store.tracking import StatusStep, record_steps
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One open entry of an inbox, as the listing shows it."""
+
+    seq: int
+    message_id: str
+    message_type: str
+
+
+async def deliver(session: AsyncSession, recipient: str, message_ids: Sequence[str], at: dt.datetime) -> None:
+    """Put delivered messages into `recipient`'s inbox, in the given order."""
+    if not message_ids:
+        return
+    await session.execute(
+        insert(InboxEntry), [{"message_id": m, "recipient": recipient, "available_at": at} for m in message_ids]
+    )
+    await record_steps(session, [StatusStep(m, "delivered", at) for m in message_ids])
+
+
+async def open_items(session: AsyncSession, recipient: str, after: int, limit: int) -> list[InboxItem]:
+    """Unreceipted entries after the cursor, oldest first."""
+    rows = await session.execute(
+        select(InboxEntry.seq, InboxEntry.message_id, MessageRecord.message_type)
+        .join(MessageRecord, MessageRecord.message_id == InboxEntry.message_id)
+        .where(InboxEntry.recipient == recipient, InboxEntry.seq > after, InboxEntry.receipted_at.is_(None))
+        .order_by(InboxEntry.seq)
+        .limit(limit)
+    )
+    return [InboxItem(seq, message_id, message_type) for seq, message_id, message_type in rows]
+
+
+async def entry(session: AsyncSession, recipient: str, message_id: str) -> InboxEntry | None:
+    """The inbox entry of one message, if it was delivered to `recipient`."""
+    found = await session.execute(
+        select(InboxEntry).where(InboxEntry.recipient == recipient, InboxEntry.message_id == message_id)
+    )
+    return found.scalar_one_or_none()
+
+
+async def mark_receipted(session: AsyncSession, seq: int, receipt_id: str, at: dt.datetime) -> None:
+    """Close an entry: the recipient took the message into its case system."""
+    await session.execute(
+        update(InboxEntry).where(InboxEntry.seq == seq).values(receipted_at=at, receipt_id=receipt_id)
+    )
