@@ -10,22 +10,24 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from importlib import resources
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from adapters.guardian import routes as guardian_routes
-from adapters.kela import disclosure_queries
+from adapters.kela import disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
 from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import TokenVerifier
-from broker.domain.errors import Rejection
+from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.routing import MunicipalityTable
+from broker.inbound import InboundProcessor
+from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
 from broker.kafka.topics import ensure_topics
 from broker.logging import configure_logging
@@ -46,8 +48,7 @@ log = structlog.get_logger(__name__)
 
 def municipality_table() -> MunicipalityTable:
     """The 2025 municipality → organiser table shipped with the package."""
-    data = resources.files("broker.data").joinpath("municipalities-2025.csv").read_text("utf-8")
-    return MunicipalityTable.from_csv(data)
+    return MunicipalityTable.shipped()
 
 
 def build_pipeline(settings: Settings) -> MessagePipeline:
@@ -71,15 +72,24 @@ def build_services(settings: Settings) -> Services:
     verifier = TokenVerifier.from_file(
         settings.auth_jwks_file, settings.auth_issuer, settings.auth_audience, settings.auth_clients
     )
+    pipeline = build_pipeline(settings)
+    inbound = InboundConsumer(
+        settings.kafka_bootstrap_servers,
+        settings.inbound_group_id,
+        InboundProcessor(pipeline, sessions),
+        settings.inbound_max_records,
+        on_stored=relay.wake,
+    )
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        pipeline=build_pipeline(settings),
+        pipeline=pipeline,
         committer=GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake),
         verifier=verifier,
         publisher=publisher,
         relay=relay,
+        inbound=inbound,
     )
 
 
@@ -98,12 +108,21 @@ async def _create_topics_when_possible(settings: Settings) -> None:
             delay = min(delay * 2, 30.0)
 
 
+async def _start_kafka_side(services: Services) -> None:
+    """Create the topics (if Silta may), then start consuming organisers' topics, which must exist first."""
+    settings = services.settings
+    if settings.kafka_create_topics:
+        await _create_topics_when_possible(settings)
+    if settings.inbound_enabled:
+        services.inbound.start()
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = build_services(settings)
     app.state.services = services
-    topics = asyncio.create_task(_create_topics_when_possible(settings)) if settings.kafka_create_topics else None
+    kafka_side = asyncio.create_task(_start_kafka_side(services), name="kafka-side-start")
     services.committer.start()
     if settings.relay_enabled:
         services.relay.start()
@@ -116,8 +135,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if topics is not None:
-            topics.cancel()
+        kafka_side.cancel()
+        await asyncio.gather(kafka_side, return_exceptions=True)
+        await services.inbound.stop()
         await services.committer.stop()
         await services.relay.stop()
         await services.publisher.close()
@@ -134,6 +154,18 @@ async def _rejection_handler(request: Request, exc: Exception) -> Response:
     return JSONResponse(problem_document(exc), status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+async def _validation_handler(request: Request, exc: Exception) -> Response:
+    """FastAPI's own 422 echoes the input; answer with a problem document that names paths, not values."""
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise exc
+    items = [
+        ErrorItem("/" + "/".join(str(part) for part in error.get("loc", ())), str(error.get("msg", "invalid")))
+        for error in exc.errors()
+    ]
+    rejection = Rejection(ErrorCode.REQUEST_INVALID, "the request's parameters or JSON body are not valid", items)
+    return await _rejection_handler(request, rejection)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The FastAPI application; nothing is connected until it starts."""
     settings = settings or Settings()
@@ -146,7 +178,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(Rejection, _rejection_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
     app.include_router(kela_routes.router)
+    app.include_router(inbox.router)
     app.include_router(disclosure_queries.router)
     app.include_router(guardian_routes.router)
 

@@ -114,6 +114,23 @@ def cmd_org_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org_send(args: argparse.Namespace) -> int:
+    """Send XML files to Kela as an organiser: checked, then produced to silta.from.<org>.v1."""
+    from adapters.municipality.send import send_files
+
+    return asyncio.run(send_files(args.org, Settings().kafka_bootstrap_servers, args.files))
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    """Print the recipient of a message type for each municipality code; exit 1 if any code fails."""
+    from broker.app import municipality_table
+    from broker.routing_report import route_lines
+
+    lines, failed = route_lines(municipality_table(), args.type, args.codes)
+    print("\n".join(lines))
+    return 1 if failed else 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Walk the hash chains of the disclosure and usage logs; report the first altered, inserted or deleted entry."""
     from broker.audit.commands import verify
@@ -219,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Silta's record public key (PEM); unsigned or altered records show as invalid",
     )
     listen.set_defaults(handler=cmd_org_listen)
+    send = org.add_parser("send", help=cmd_org_send.__doc__)
+    send.add_argument("--org", required=True, help="organiser id, e.g. hva-08")
+    send.add_argument("files", nargs="+", type=Path, help="XML documents to send")
+    send.set_defaults(handler=cmd_org_send)
+    route = commands.add_parser("route", help=cmd_route.__doc__)
+    route.add_argument("--type", required=True, help="message type, e.g. application-transfer")
+    route.add_argument("codes", nargs="+", help="three-digit municipality codes")
+    route.set_defaults(handler=cmd_route)
     _add_audit_and_policy(commands)
     return parser
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broker.auth import TokenVerifier
+from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
 from broker.pipeline import MessagePipeline
 from broker.relay import OutboxRelay
@@ -26,3 +27,4 @@ class Services:
     verifier: TokenVerifier
     publisher: KafkaPublisher
     relay: OutboxRelay
+    inbound: InboundConsumer

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
     commit_batch_size: int = Field(default=256, ge=1)
 
+    inbound_enabled: bool = True
+    """Consume organisers' `silta.from.<org>.v1` topics."""
+    inbound_group_id: str = "silta-inbound"
+    inbound_max_records: int = Field(default=200, ge=1)
+
     schema_dir: Path = PROJECT_ROOT / "schemas"
     policy_dir: Path = PROJECT_ROOT / "policies"
     log_level: str = "INFO"

@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from broker.auth import Caller
+from broker.correlation import check_answer
 from broker.domain.accepted import SaveOutcome
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS, MESSAGES_ACCEPTED
 from broker.services import Services
 from broker.store.messages import get_message
+from broker.store.tracking import history
 
 router = APIRouter(prefix="/kela/v1", tags=["kela"])
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
@@ -31,6 +33,14 @@ class Accepted(BaseModel):
 
     message_id: str
     status_url: str
+
+
+class StatusStepOut(BaseModel):
+    """One step of a message's way: what happened, when, and which message caused it."""
+
+    status: str
+    at: str
+    by_message_id: str | None
 
 
 class MessageStatus(BaseModel):
@@ -45,6 +55,11 @@ class MessageStatus(BaseModel):
     accepted_at: str
     published_at: str | None
     removed_fields: dict[str, int]
+    """What the statutory filter removed (paths and counts, never values): fix over-sharing at the source."""
+    correlation_id: str | None
+    due_date: str | None
+    overdue: bool
+    history: list[StatusStepOut]
 
 
 def _services(request: Request) -> Services:
@@ -95,6 +110,8 @@ async def post_message(request: Request) -> JSONResponse:
     _require_xml(request)
     body = await read_body(request, services.settings.max_message_bytes)
     accepted = services.pipeline.accept(body, caller)
+    async with services.sessions() as session:
+        accepted = await check_answer(session, accepted)
     outcome = await services.committer.save(accepted)
     if outcome is SaveOutcome.CONFLICT:
         raise Rejection(
@@ -114,6 +131,7 @@ async def message_status(message_id: str, request: Request) -> dict[str, Any]:
     caller = services.verifier.verify(request.headers.get("authorization"))
     async with services.sessions() as session:
         message = await get_message(session, message_id)
+        steps = await history(session, message_id) if message is not None else []
     if message is None or not _may_see(caller, message.sender, message.recipient):
         raise Rejection(ErrorCode.MESSAGE_NOT_FOUND, f"no message {message_id} that you may see")
     return MessageStatus(
@@ -126,6 +144,10 @@ async def message_status(message_id: str, request: Request) -> dict[str, Any]:
         accepted_at=message.accepted_at.isoformat(),
         published_at=message.published_at.isoformat() if message.published_at else None,
         removed_fields=dict(message.removed_fields),
+        correlation_id=message.correlation_id,
+        due_date=message.due_date.isoformat() if message.due_date else None,
+        overdue=any(step.status == "overdue" for step in steps),
+        history=[StatusStepOut(status=s.status, at=s.at.isoformat(), by_message_id=s.by_message_id) for s in steps],
     ).model_dump()
 
 

@@ -9,7 +9,7 @@ system deduplicates on `message_id`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -18,7 +18,13 @@ from aiokafka.structs import OffsetAndMetadata
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.contract import HEADER_MESSAGE_ID, consumer_group, inbound_topic
-from adapters.municipality.messages import ApplicationTransfer, application_transfer_from_xml
+from adapters.municipality.messages import (
+    ApplicationTransfer,
+    SiltaMessage,
+    application_transfer_from_xml,
+    silta_message_from_xml,
+)
+from broker.domain.catalogue import APPLICATION_TRANSFER
 from broker.domain.errors import ErrorCode, Rejection
 from broker.settings import PROJECT_ROOT
 from broker.signing import verify_record
@@ -38,11 +44,12 @@ class InvalidRecord:
 class Delivery:
     """One record from Silta: the typed message (or why it is invalid) and its position."""
 
-    message: ApplicationTransfer | InvalidRecord
+    message: ApplicationTransfer | SiltaMessage | InvalidRecord
     topic: str
     partition: int
     offset: int
     key: str | None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class OrganiserClient:
@@ -110,16 +117,20 @@ class OrganiserClient:
 
     def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery:
         key = record.key.decode() if record.key is not None else None
-        return Delivery(self._decode(record), record.topic, record.partition, record.offset, key)
+        headers = {name: value.decode(errors="replace") for name, value in record.headers}
+        return Delivery(self._decode(record), record.topic, record.partition, record.offset, key, headers)
 
-    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> ApplicationTransfer | InvalidRecord:
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> ApplicationTransfer | SiltaMessage | InvalidRecord:
         headers = {name: value.decode(errors="replace") for name, value in record.headers}
         if self._verify_key is not None and not verify_record(self._verify_key, headers, record.value or b""):
             rejection = Rejection(ErrorCode.SIGNATURE_INVALID, "the record is not signed by Silta, or was altered")
             return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
         try:
             root = parse_untrusted(record.value or b"", self._limits)
-            self._schemas.validate(root, self._schemas.message_type_of(root))
+            message_type = self._schemas.message_type_of(root)
+            self._schemas.validate(root, message_type)
         except Rejection as rejection:
             return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
-        return application_transfer_from_xml(root)
+        if message_type is APPLICATION_TRANSFER:
+            return application_transfer_from_xml(root)
+        return silta_message_from_xml(root, message_type.name)

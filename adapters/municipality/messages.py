@@ -119,3 +119,27 @@ def application_transfer_from_xml(root: etree._Element) -> ApplicationTransfer:
         transfer_requested_at=dt.datetime.fromisoformat(_text(root, "t:TransferRequest/t:RequestedAt")),
         attachments=tuple(_attachment(a) for a in root.iterfind("t:Attachments/t:Attachment", _NS)),
     )
+
+
+@dataclass(frozen=True)
+class SiltaMessage:
+    """Any other message type, valid against its schema: the envelope and the document to read from."""
+
+    envelope: Envelope
+    message_type: str
+    document: bytes
+
+    def text(self, path: str) -> str | None:
+        """The text at a local-name path below the root (e.g. `Outcome`, `Decision/Reference`), or None."""
+        root = etree.fromstring(self.document)
+        steps = "/".join(f"t:{step}" for step in path.split("/"))
+        found = root.findtext(steps, namespaces={"t": etree.QName(root).namespace})
+        return None if found is None else found.strip()
+
+    def __repr__(self) -> str:
+        return f"SiltaMessage({self.envelope!r})"
+
+
+def silta_message_from_xml(root: etree._Element, message_type: str) -> SiltaMessage:
+    """A schema-valid document of any type as a `SiltaMessage`."""
+    return SiltaMessage(read_envelope(root), message_type, etree.tostring(root))

@@ -37,6 +37,8 @@ class AcceptedMessage:
     record: OutboundRecord
     due_date: dt.date | None = None
     """When an answer is due, for a request for further information."""
+    advances: tuple[tuple[str, str], ...] = ()
+    """(message id, status) steps this message causes on the messages it answers or receipts."""
     accepted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 

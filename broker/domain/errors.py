@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     REQUEST_ALREADY_ANSWERED = "request-already-answered"
     DATA_SUBJECT_MISSING = "data-subject-missing"
     SENDER_NOT_TOPIC_OWNER = "sender-not-topic-owner"
+    CURSOR_INVALID = "cursor-invalid"
+    REQUEST_INVALID = "request-invalid"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.REQUEST_ALREADY_ANSWERED: ErrorSpec(409, "The request was already answered"),
     ErrorCode.DATA_SUBJECT_MISSING: ErrorSpec(422, "Envelope must name the data subject"),
     ErrorCode.SENDER_NOT_TOPIC_OWNER: ErrorSpec(403, "Sender is not the organiser whose topic carried the message"),
+    ErrorCode.CURSOR_INVALID: ErrorSpec(422, "Invalid inbox cursor"),
+    ErrorCode.REQUEST_INVALID: ErrorSpec(422, "Request parameters or JSON body invalid"),
 }
 
 

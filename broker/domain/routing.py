@@ -13,12 +13,13 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
 
 from broker.domain.parties import organiser_id
 
 # Codes merged away before 2025 that messages about earlier periods may still
 # name: Pertunmaa (588) merged into Mäntyharju (507, county 12) on 1.1.2025.
-_HISTORIC_MUNICIPALITIES: dict[str, tuple[str, str]] = {"588": ("Pertunmaa", "12")}
+_HISTORIC_MUNICIPALITIES: dict[str, tuple[str, str, str]] = {"588": ("Pertunmaa", "12", "507")}
 
 
 class RecipientKind(StrEnum):
@@ -35,6 +36,8 @@ class Municipality:
     code: str
     name: str
     county_code: str | None
+    merged_into: str | None = None
+    """For a code merged away: the municipality that took it over (its notices go there)."""
 
 
 class RoutingError(Exception):
@@ -60,9 +63,14 @@ class MunicipalityTable:
             Municipality(row["municipality_code"], row["municipality_name_fi"], row["county_code"] or None)
             for row in rows
         ]
-        for code, (name, county) in _HISTORIC_MUNICIPALITIES.items():
-            municipalities.append(Municipality(code, name, county))
+        for code, (name, county, successor) in _HISTORIC_MUNICIPALITIES.items():
+            municipalities.append(Municipality(code, name, county, successor))
         return cls(municipalities)
+
+    @classmethod
+    def shipped(cls) -> MunicipalityTable:
+        """The 2025 table shipped with the package (`broker/data/municipalities-2025.csv`)."""
+        return cls.from_csv(resources.files("broker.data").joinpath("municipalities-2025.csv").read_text("utf-8"))
 
     def __iter__(self) -> Iterator[Municipality]:
         return iter(self._by_code.values())
@@ -78,5 +86,5 @@ class MunicipalityTable:
                 f"{municipality.name} is in Åland, which is outside the social-assistance scheme: no organiser",
             )
         if kind is RecipientKind.MUNICIPALITY:
-            return f"kunta-{municipality.code}"
+            return f"kunta-{municipality.merged_into or municipality.code}"
         return organiser_id(municipality.county_code)

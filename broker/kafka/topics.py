@@ -8,6 +8,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from broker.domain.parties import all_organisers
+from broker.domain.routing import MunicipalityTable
+
+_CREATE_BATCH = 100
+
+
+def municipality_topics() -> list[str]:
+    """`silta.to.kunta-NNN.v1` for every mainland municipality (immigrant notices since 2025)."""
+    return sorted(
+        {f"silta.to.kunta-{m.code}.v1" for m in MunicipalityTable.shipped() if m.county_code and not m.merged_into}
+    )
 
 
 def silta_topics() -> list[str]:
@@ -17,15 +27,20 @@ def silta_topics() -> list[str]:
 
 
 async def ensure_topics(bootstrap_servers: str, partitions: int, replication: int) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    """Create the topics that do not exist yet; returns the names created.
+
+    Organisers' topics get `partitions`; a municipality's topic gets one, as its volume is small.
+    """
+    wanted = dict.fromkeys(silta_topics(), partitions) | dict.fromkeys(municipality_topics(), 1)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [name for name in silta_topics() if name not in existing]
-        if missing:
+        missing = [name for name in wanted if name not in existing]
+        for start in range(0, len(missing), _CREATE_BATCH):
+            batch = missing[start : start + _CREATE_BATCH]
             with contextlib.suppress(TopicAlreadyExistsError):  # another instance created them meanwhile
-                await admin.create_topics([NewTopic(name, partitions, replication) for name in missing])
+                await admin.create_topics([NewTopic(name, wanted[name], replication) for name in batch])
         return missing
     finally:
         await admin.close()

@@ -65,7 +65,11 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
             for m in messages
         ],
     )
-    await record_steps(session, [StatusStep(m.message_id, "accepted", m.accepted_at) for m in messages])
+    steps = [StatusStep(m.message_id, "accepted", m.accepted_at) for m in messages]
+    steps += [
+        StatusStep(target, status, m.accepted_at, m.message_id) for m in messages for target, status in m.advances
+    ]
+    await record_steps(session, steps)
     await session.execute(
         insert(OutboxRecord),
         [

@@ -1,0 +1,169 @@
+"""Kela's inbox over REST: what organisers sent to Kela, pulled with a stable cursor and receipted.
+
+`GET /kela/v1/inbox?after=<cursor>&limit=&wait=` lists unreceipted messages
+after the cursor (long-polling up to `wait` seconds when there are none);
+`GET /kela/v1/inbox/{id}` returns one message's XML and writes the read to the
+usage log (703/2023 10 §); `POST /kela/v1/inbox/{id}/receipt` sends the
+business receipt back to the organiser and closes the entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.auth import Caller
+from broker.correlation import check_answer
+from broker.domain.errors import ErrorCode, Rejection
+from broker.receipts import business_receipt, business_receipt_id
+from broker.services import Services
+from broker.store import inbox
+from broker.store.audit_log import append_entries
+from broker.store.messages import get_message, insert_accepted, known_hashes
+from broker.store.tables import MessageRecord
+
+router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"])
+_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
+_POLL_INTERVAL_S = 0.25
+_READ_PURPOSE = "handle the client's case at Kela"
+_MAX_CURSOR_DIGITS = 18
+_XML_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/xml": {}}, "description": "The message as Kela may receive it"},
+    401: _PROBLEM,
+    404: _PROBLEM,
+}
+
+
+class InboxItemOut(BaseModel):
+    """One unreceipted message in the inbox."""
+
+    message_id: str
+    message_type: str
+    cursor: str
+    href: str
+
+
+class InboxPage(BaseModel):
+    """A page of the inbox and the cursor to continue from."""
+
+    items: list[InboxItemOut]
+    next_cursor: str
+
+
+class ReceiptRequest(BaseModel):
+    """Kela's business receipt: the message was taken into the case system with this reference."""
+
+    case_reference: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
+
+
+class ReceiptAnswer(BaseModel):
+    """The business receipt Silta sends to the organiser."""
+
+    receipt_id: str
+    status_url: str
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _cursor(after: str) -> int:
+    if not after.isdigit() or len(after) > _MAX_CURSOR_DIGITS:
+        raise Rejection(ErrorCode.CURSOR_INVALID, f"the cursor {after[:40]!r} is not one Silta gave out")
+    return int(after)
+
+
+@router.get("", response_model=InboxPage, responses=dict.fromkeys((401, 422), _PROBLEM))
+async def list_inbox(
+    request: Request,
+    after: Annotated[str, Query(max_length=_MAX_CURSOR_DIGITS)] = "0",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    wait: Annotated[float, Query(ge=0, le=60)] = 0,
+) -> InboxPage:
+    """Unreceipted messages after the cursor, oldest first; waits up to `wait` seconds for one to arrive."""
+    services = _services(request)
+    caller = services.verifier.verify(request.headers.get("authorization"))
+    cursor = _cursor(after)
+    deadline = time.monotonic() + wait
+    while True:
+        async with services.sessions() as session:
+            items = await inbox.open_items(session, caller.party, cursor, limit)
+        if items or time.monotonic() >= deadline or await request.is_disconnected():
+            break
+        await asyncio.sleep(min(_POLL_INTERVAL_S, max(0.0, deadline - time.monotonic())))
+    base = f"{services.settings.public_base_url}/kela/v1/inbox"
+    return InboxPage(
+        items=[
+            InboxItemOut(
+                message_id=i.message_id, message_type=i.message_type, cursor=str(i.seq), href=f"{base}/{i.message_id}"
+            )
+            for i in items
+        ],
+        next_cursor=str(items[-1].seq) if items else str(cursor),
+    )
+
+
+@router.get(
+    "/{message_id}",
+    responses=_XML_RESPONSES,
+    response_class=Response,
+)
+async def read_message(message_id: str, request: Request) -> Response:
+    """The message's XML as Kela may receive it; the read is written to the usage log."""
+    services = _services(request)
+    caller = services.verifier.verify(request.headers.get("authorization"))
+    async with services.sessions() as session, session.begin():
+        message = await _inbox_message(session, caller, message_id)
+        await append_entries(session, "usage", [_usage(caller, message)], dt.datetime.now(dt.UTC))
+    return Response(message.body, media_type="application/xml")
+
+
+@router.post("/{message_id}/receipt", response_model=ReceiptAnswer, responses=dict.fromkeys((401, 404, 422), _PROBLEM))
+async def receipt_message(
+    message_id: str, request: Request, receipt: Annotated[ReceiptRequest | None, Body()] = None
+) -> ReceiptAnswer:
+    """Take the message into Kela's case system: the organiser gets a business receipt, the entry closes."""
+    services = _services(request)
+    caller = services.verifier.verify(request.headers.get("authorization"))
+    receipt_id = business_receipt_id(message_id)
+    async with services.sessions() as session, session.begin():
+        message = await _inbox_message(session, caller, message_id)
+        entry = await inbox.entry(session, caller.party, message_id)
+        if entry is not None and entry.receipted_at is None:
+            reference = receipt.case_reference if receipt else None
+            document = business_receipt(receipt_id, message_id, message.sender, message.case_id, reference)
+            accepted = await check_answer(session, services.pipeline.accept(document, caller))
+            if not await known_hashes(session, [receipt_id]):
+                await insert_accepted(session, [accepted])
+            await inbox.mark_receipted(session, entry.seq, receipt_id, dt.datetime.now(dt.UTC))
+    services.relay.wake()
+    return ReceiptAnswer(
+        receipt_id=receipt_id, status_url=f"{services.settings.public_base_url}/kela/v1/messages/{receipt_id}"
+    )
+
+
+async def _inbox_message(session: AsyncSession, caller: Caller, message_id: str) -> MessageRecord:
+    entry = await inbox.entry(session, caller.party, message_id)
+    message = None if entry is None else await get_message(session, message_id)
+    if message is None or message.purged_at is not None:
+        raise Rejection(ErrorCode.MESSAGE_NOT_FOUND, f"no message {message_id} in your inbox")
+    return message
+
+
+def _usage(caller: Caller, message: MessageRecord) -> tuple[str | None, dict[str, Any]]:
+    facts = message.disclosure or {}
+    return facts.get("data_subject"), {
+        "user": caller.client_id,
+        "party": caller.party,
+        "purpose": _READ_PURPOSE,
+        "data": facts.get("categories", []),
+        "message_id": message.message_id,
+        "message_type": message.message_type,
+    }

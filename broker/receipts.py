@@ -1,0 +1,147 @@
+"""Silta's own technical receipts: for every message from an organiser, accepted or rejected.
+
+A receipt carries no personal data: the id of what it receipts, the outcome
+and, for a rejection, each error's code, path and reason. Its message id is
+derived from the receipted record's position, so processing the same record
+twice yields the same receipt, which storage then deduplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from lxml import etree
+
+from broker.domain.accepted import AcceptedMessage, OutboundRecord
+from broker.domain.catalogue import RECEIPT
+from broker.domain.envelope import ENVELOPE_NAMESPACE
+from broker.domain.errors import ErrorItem, Rejection
+from broker.signing import RecordSigner
+
+SILTA = "silta"
+_RECEIPT_IDS = uuid.UUID("6d1f0c2a-5b7e-4f1d-9a3c-2e8b7d6c5f40")
+_MAX_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class RecordPosition:
+    """Where a record was read: its topic, partition and offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+@dataclass(frozen=True)
+class ReceiptSubject:
+    """What a technical receipt is about: the record's position and, if it could be read, its id and case."""
+
+    position: RecordPosition
+    recipient: str
+    message_id: str | None
+    case_id: str | None
+
+
+def technical_receipt(subject: ReceiptSubject, rejection: Rejection | None, signer: RecordSigner) -> AcceptedMessage:
+    """The receipt for one record, ready to store and relay to the organiser's topic."""
+    receipt_id = str(uuid.uuid5(_RECEIPT_IDS, str(subject.position)))
+    case_id = subject.case_id or "silta-receipt"
+    body = _receipt_body(receipt_id, subject, case_id, rejection)
+    headers = {
+        "silta-message-id": receipt_id,
+        "silta-message-type": RECEIPT.name,
+        "silta-schema": RECEIPT.schema_header,
+        "silta-sender": SILTA,
+        "silta-recipient": subject.recipient,
+        "silta-receipted-position": str(subject.position),
+    }
+    if subject.message_id:
+        headers["silta-correlation-id"] = subject.message_id
+    headers.update(signer.signature_headers(headers, body))
+    return AcceptedMessage(
+        message_id=receipt_id,
+        message_type=RECEIPT.name,
+        sender=SILTA,
+        recipient=subject.recipient,
+        case_id=case_id,
+        correlation_id=subject.message_id,
+        content_sha256=hashlib.sha256(body).hexdigest(),
+        policy_version="silta-generated",
+        removed_fields={},
+        disclosure={"subjects": [], "categories": ["Kind", "Outcome", "Errors"], "legal_bases": [RECEIPT.legal_basis]},
+        record=OutboundRecord(f"silta.to.{subject.recipient}.v1", case_id, headers, body),
+    )
+
+
+@dataclass(frozen=True)
+class ReceiptContent:
+    """What a receipt document says."""
+
+    receipt_id: str
+    sender: str
+    recipient: str
+    case_id: str
+    receipted_id: str | None
+    kind: str
+    rejection: Rejection | None = None
+    receiver_case_reference: str | None = None
+
+
+def business_receipt(receipt_id: str, receipted: str, recipient: str, case_id: str, reference: str | None) -> bytes:
+    """Kela's business receipt: the message was taken into Kela's case system (with its reference)."""
+    content = ReceiptContent(receipt_id, "kela", recipient, case_id, receipted, "business", None, reference)
+    return receipt_document(content)
+
+
+def business_receipt_id(receipted: str) -> str:
+    """The id of the business receipt for a message: the same however often the receipt is asked for."""
+    return str(uuid.uuid5(_RECEIPT_IDS, f"business/{receipted}"))
+
+
+def _receipt_body(receipt_id: str, subject: ReceiptSubject, case_id: str, rejection: Rejection | None) -> bytes:
+    return receipt_document(
+        ReceiptContent(receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection)
+    )
+
+
+def receipt_document(content: ReceiptContent) -> bytes:
+    """A receipt as XML, valid against receipt-1.xsd."""
+    env, ns = ENVELOPE_NAMESPACE, RECEIPT.namespace
+    root = etree.Element(f"{{{ns}}}Receipt", nsmap={None: ns, "env": env})  # type: ignore[dict-item]  # lxml
+    envelope = etree.SubElement(root, f"{{{env}}}Envelope")
+    fields = [
+        ("MessageId", content.receipt_id),
+        ("MessageType", RECEIPT.name),
+        ("SchemaVersion", RECEIPT.schema_version),
+        ("Sender", content.sender),
+        ("Recipient", content.recipient),
+        ("CaseId", content.case_id),
+        ("CorrelationId", content.receipted_id),
+        ("CreatedAt", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
+        ("LegalBasis", RECEIPT.legal_basis),
+    ]
+    for name, value in fields:
+        if value is not None:
+            etree.SubElement(envelope, f"{{{env}}}{name}").text = value
+    etree.SubElement(root, f"{{{ns}}}Kind").text = content.kind
+    etree.SubElement(root, f"{{{ns}}}Outcome").text = "accepted" if content.rejection is None else "rejected"
+    if content.receiver_case_reference:
+        etree.SubElement(root, f"{{{ns}}}ReceiverCaseReference").text = content.receiver_case_reference
+    if content.rejection is not None:
+        _errors(etree.SubElement(root, f"{{{ns}}}Errors"), content.rejection)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _errors(parent: etree._Element, rejection: Rejection) -> None:
+    ns = RECEIPT.namespace
+    for item in rejection.errors[:_MAX_ERRORS] or [ErrorItem("/", rejection.detail)]:
+        error = etree.SubElement(parent, f"{{{ns}}}Error")
+        etree.SubElement(error, f"{{{ns}}}Code").text = str(rejection.code)
+        etree.SubElement(error, f"{{{ns}}}Path").text = item.path[:300] or "/"
+        etree.SubElement(error, f"{{{ns}}}Reason").text = item.reason[:1000] or "-"

@@ -1,0 +1,219 @@
+"""Both ways on real Kafka and PostgreSQL: organisers → Kela's inbox, Kela → organisers, receipts and state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from adapters.municipality.client import Delivery, InvalidRecord
+from adapters.municipality.messages import SiltaMessage
+from broker.devinfra.kafka import LocalKafka
+from broker.devinfra.samples import example_message
+from broker.domain.catalogue import CATALOGUE, Direction
+from broker.services import Services
+from broker.store.tables import AuditEntry, ParkedRecord
+from tests.integration.api_helpers import wait_for_status
+from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
+from tests.integration.kafka_helpers import collect, correlation_id, delivered_ids
+
+pytestmark = pytest.mark.integration
+CLIENT_MUNICIPALITY = "837"  # Tampere, served by hva-08
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _receipt_for(kafka: LocalKafka, message_id: str, org: str = "hva-08") -> SiltaMessage:
+    """The technical receipt Silta sent to the organiser for one of its messages."""
+    [delivery] = await collect(kafka.bootstrap_servers, org, {message_id}, by=correlation_id)
+    assert isinstance(delivery.message, SiltaMessage)
+    assert delivery.message.message_type == "receipt"
+    return delivery.message
+
+
+async def test_decision_notice_reaches_kelas_inbox_and_kela_receipts_it(
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Services, token_for: Callable[..., str]
+) -> None:
+    """Organiser → Kela: technical receipt, inbox listing, XML read (logged), business receipt, status."""
+    document = example_message("decision-notice")
+    sent = await send_as_organiser(kafka, document)
+    receipt = await _receipt_for(kafka, sent.message_id)
+    assert (receipt.text("Kind"), receipt.text("Outcome")) == ("technical", "accepted")
+    assert receipt.envelope.sender == "silta"
+
+    token = token_for()
+    [item] = await inbox_items(api, token, {sent.message_id})
+    assert item["message_type"] == "decision-notice"
+    assert item["href"] == f"/kela/v1/inbox/{sent.message_id}"
+    body = await api.get(item["href"], headers=_auth(token))
+    assert body.status_code == 200
+    assert body.headers["content-type"].startswith("application/xml")
+    assert b"RelevanceAssertion" in body.content
+    assert b"<Grounds>" not in body.content  # 18 b 3 mom: never to Kela
+    async with services.sessions() as session:
+        usages = (await session.execute(select(AuditEntry.payload).where(AuditEntry.chain == "usage"))).scalars()
+        assert any(u.get("message_id") == sent.message_id for u in usages)
+
+    answer = await api.post(f"{item['href']}/receipt", headers=_auth(token), json={"case_reference": "KELA-R-1"})
+    assert answer.status_code == 200, answer.text
+    receipt_id = answer.json()["receipt_id"]
+    again = await api.post(f"{item['href']}/receipt", headers=_auth(token), json={"case_reference": "KELA-R-1"})
+    assert again.json()["receipt_id"] == receipt_id
+    [business] = await collect(kafka.bootstrap_servers, "hva-08", {receipt_id})
+    assert isinstance(business.message, SiltaMessage)
+    assert business.message.text("Kind") == "business"
+    assert business.message.text("ReceiverCaseReference") == "KELA-R-1"
+    status = await wait_for_status(api, token, sent.message_id, "received")
+    assert [step["status"] for step in status["history"]] == ["accepted", "published", "delivered", "received"]
+    listing = await api.get("/kela/v1/inbox", headers=_auth(token))
+    assert sent.message_id not in {i["message_id"] for i in listing.json()["items"]}
+
+
+ORGANISER_SENT = sorted(
+    (name, "" if t.direction is Direction.ORGANISER_TO_KELA else "from-hva-08")
+    for name, t in CATALOGUE.items()
+    if t.direction in (Direction.ORGANISER_TO_KELA, Direction.BOTH_WAYS) and t.answers is None
+)
+
+
+@pytest.mark.parametrize(("name", "variant"), ORGANISER_SENT)
+async def test_each_organiser_type_reaches_kelas_inbox(
+    name: str, variant: str, api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Every type an organiser may send on its own arrives in Kela's inbox, receipted as accepted."""
+    sent = await send_as_organiser(kafka, example_message(name, variant=variant))
+    [item] = await inbox_items(api, token_for(), {sent.message_id})
+    assert item["message_type"] == name
+    assert (await _receipt_for(kafka, sent.message_id)).text("Outcome") == "accepted"
+
+
+KELA_SENT = sorted(
+    name for name, t in CATALOGUE.items() if t.direction is not Direction.ORGANISER_TO_KELA and t.answers is None
+)
+
+
+@pytest.mark.parametrize("name", KELA_SENT)
+async def test_each_kela_type_reaches_its_recipients_topic(
+    name: str, api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Every type Kela may send on its own is routed to the organiser (or, for immigrants, the municipality)."""
+    message_id = str(uuid.uuid4())
+    document = example_message(name, message_id=message_id, municipality=CLIENT_MUNICIPALITY)
+    answer = await post_as_kela(api, token_for(), document)
+    assert answer.status_code == 202, answer.text
+    recipient = "kunta-837" if CATALOGUE[name].direction is Direction.KELA_TO_MUNICIPALITY else "hva-08"
+    [delivery] = await collect(kafka.bootstrap_servers, recipient, {message_id})
+    assert not isinstance(delivery.message, InvalidRecord)
+    assert delivery.message.envelope.recipient == recipient
+
+
+async def test_request_response_round_trip_and_a_second_answer_is_refused(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Kela asks, the organiser answers: the request is answered; answering again is rejected as such."""
+    token = token_for()
+    request_id = str(uuid.uuid4())
+    assert (await post_as_kela(api, token, example_message("information-request", message_id=request_id))).is_success
+    await collect(kafka.bootstrap_servers, "hva-08", {request_id})
+    response = example_message("information-response", variant="from-hva-08", correlation_id=request_id)
+    sent = await send_as_organiser(kafka, response)
+    assert (await _receipt_for(kafka, sent.message_id)).text("Outcome") == "accepted"
+    await inbox_items(api, token, {sent.message_id})
+    status = await wait_for_status(api, token, request_id, "answered")
+    assert status["due_date"] == "2025-03-21"
+    assert status["history"][-1]["by_message_id"] == sent.message_id
+
+    second = await send_as_organiser(
+        kafka, example_message("information-response", variant="from-hva-08", correlation_id=request_id)
+    )
+    refused = await _receipt_for(kafka, second.message_id)
+    assert refused.text("Outcome") == "rejected"
+    assert refused.text("Errors/Error/Code") == "request-already-answered"
+
+
+async def test_a_cancelled_request_refuses_its_response(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Kela cancels its request; the organiser sees the cancellation and its late response is rejected."""
+    token = token_for()
+    request_id, cancel_id = str(uuid.uuid4()), str(uuid.uuid4())
+    assert (await post_as_kela(api, token, example_message("information-request", message_id=request_id))).is_success
+    cancellation = example_message("information-request-cancellation", message_id=cancel_id, correlation_id=request_id)
+    assert (await post_as_kela(api, token, cancellation)).is_success
+    delivered = await collect(kafka.bootstrap_servers, "hva-08", {request_id, cancel_id})
+    assert delivered_ids(delivered) == [request_id, cancel_id]  # one case, one key: kept in order
+    late = await send_as_organiser(
+        kafka, example_message("information-response", variant="from-hva-08", correlation_id=request_id)
+    )
+    assert (await _receipt_for(kafka, late.message_id)).text("Errors/Error/Code") == "request-cancelled"
+
+
+async def test_an_answer_to_an_unknown_message_is_rejected(api: httpx.AsyncClient, kafka: LocalKafka) -> None:
+    """A response naming a message Silta never carried gets a rejected receipt saying so."""
+    orphan = example_message("information-response", variant="from-hva-08", correlation_id=str(uuid.uuid4()))
+    sent = await send_as_organiser(kafka, orphan)
+    receipt = await _receipt_for(kafka, sent.message_id)
+    assert (receipt.text("Outcome"), receipt.text("Errors/Error/Code")) == ("rejected", "correlation-unknown")
+
+
+async def test_kela_cannot_answer_a_request_it_sent_itself(
+    api: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    """REST: Kela's response to Kela's own request is refused with correlation-wrong-party (RFC 9457)."""
+    token = token_for()
+    request_id = str(uuid.uuid4())
+    assert (await post_as_kela(api, token, example_message("information-request", message_id=request_id))).is_success
+    answer = await post_as_kela(api, token, example_message("information-response", correlation_id=request_id))
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "correlation-wrong-party"
+
+
+async def test_transfer_return_marks_the_transfer_returned(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """The organiser returns a transferred application with a reason code: the transfer shows `returned`."""
+    token = token_for()
+    transfer_id = str(uuid.uuid4())
+    transfer = example_message("application-transfer", message_id=transfer_id, municipality=CLIENT_MUNICIPALITY)
+    assert (await post_as_kela(api, token, transfer)).is_success
+    await collect(kafka.bootstrap_servers, "hva-08", {transfer_id})
+    sent = await send_as_organiser(kafka, example_message("transfer-return", correlation_id=transfer_id))
+    [item] = await inbox_items(api, token, {sent.message_id})
+    assert item["message_type"] == "transfer-return"
+    await wait_for_status(api, token, transfer_id, "returned")
+
+
+async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka, api: httpx.AsyncClient) -> None:
+    """hva-08's document on hva-06's topic: rejected as sender-not-topic-owner, receipted to hva-06."""
+    sent = await send_as_organiser(kafka, example_message("decision-notice"), org="hva-06", check=False)
+    position = f"silta.from.hva-06.v1/{sent.partition}/{sent.offset}"
+    [delivery] = await collect(kafka.bootstrap_servers, "hva-06", {position}, by=_position)
+    assert isinstance(delivery.message, SiltaMessage)
+    assert delivery.message.text("Errors/Error/Code") == "sender-not-topic-owner"
+
+
+async def test_a_malformed_record_is_receipted_parked_and_the_partition_moves_on(
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Services, token_for: Callable[..., str]
+) -> None:
+    """A record that is not XML is receipted as rejected and parked; the good record after it arrives."""
+    bad = await send_as_organiser(kafka, b"<DecisionNotice><unclosed>", check=False)
+    good = await send_as_organiser(kafka, example_message("decision-notice", case_id="unchecked-case"))
+    assert bad.partition == good.partition  # same key: the good one waits behind the bad one
+    await inbox_items(api, token_for(), {good.message_id})
+    position = f"silta.from.hva-08.v1/{bad.partition}/{bad.offset}"
+    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {position}, by=_position)
+    assert isinstance(delivery.message, SiltaMessage)
+    assert delivery.message.text("Errors/Error/Code") == "xml-not-well-formed"
+    async with services.sessions() as session:
+        parked = (await session.execute(select(ParkedRecord).where(ParkedRecord.kafka_offset == bad.offset))).scalars()
+        assert [p.error_code for p in parked if p.topic == "silta.from.hva-08.v1"] == ["xml-not-well-formed"]
+
+
+def _position(delivery: Delivery) -> str | None:
+    """The `silta-receipted-position` a receipt names, read from the receipt's headers."""
+    return delivery.headers.get("silta-receipted-position")
