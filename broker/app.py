@@ -7,6 +7,7 @@ lifespan builds and tears down its services.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -32,6 +33,7 @@ from broker.kafka.publisher import KafkaPublisher
 from broker.kafka.topics import ensure_topics
 from broker.logging import configure_logging
 from broker.metrics import MESSAGES_REJECTED
+from broker.overdue import OverdueWatch
 from broker.pipeline import MessagePipeline
 from broker.policy.model import load_policies
 from broker.problems import PROBLEM_MEDIA_TYPE, problem_document
@@ -90,6 +92,13 @@ def build_services(settings: Settings) -> Services:
         publisher=publisher,
         relay=relay,
         inbound=inbound,
+        overdue=OverdueWatch(
+            sessions,
+            pipeline.signer,
+            dt.timedelta(hours=settings.receipt_timeout_hours),
+            settings.overdue_check_interval_s,
+            on_flagged=relay.wake,
+        ),
     )
 
 
@@ -126,6 +135,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services.committer.start()
     if settings.relay_enabled:
         services.relay.start()
+    services.overdue.start()
     log.info(
         "silta_started",
         database=services.engine.url.get_backend_name(),
@@ -137,6 +147,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         kafka_side.cancel()
         await asyncio.gather(kafka_side, return_exceptions=True)
+        await services.overdue.stop()
         await services.inbound.stop()
         await services.committer.stop()
         await services.relay.stop()

@@ -52,30 +52,43 @@ def technical_receipt(subject: ReceiptSubject, rejection: Rejection | None, sign
     """The receipt for one record, ready to store and relay to the organiser's topic."""
     receipt_id = str(uuid.uuid5(_RECEIPT_IDS, str(subject.position)))
     case_id = subject.case_id or "silta-receipt"
-    body = _receipt_body(receipt_id, subject, case_id, rejection)
+    content = ReceiptContent(receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection)
+    position = {"silta-receipted-position": str(subject.position)}
+    return _silta_message(content, receipt_document(content), signer, position)
+
+
+def _silta_message(
+    content: ReceiptContent, body: bytes, signer: RecordSigner, extra_headers: dict[str, str] | None = None
+) -> AcceptedMessage:
+    """A message Silta itself sends: no personal data, so nothing to filter; signed like every record."""
+    message_id, recipient, case_id, receipted = (
+        content.receipt_id,
+        content.recipient,
+        content.case_id,
+        content.receipted_id,
+    )
     headers = {
-        "silta-message-id": receipt_id,
+        "silta-message-id": message_id,
         "silta-message-type": RECEIPT.name,
         "silta-schema": RECEIPT.schema_header,
         "silta-sender": SILTA,
-        "silta-recipient": subject.recipient,
-        "silta-receipted-position": str(subject.position),
+        "silta-recipient": recipient,
+        **({"silta-correlation-id": receipted} if receipted else {}),
+        **(extra_headers or {}),
     }
-    if subject.message_id:
-        headers["silta-correlation-id"] = subject.message_id
     headers.update(signer.signature_headers(headers, body))
     return AcceptedMessage(
-        message_id=receipt_id,
+        message_id=message_id,
         message_type=RECEIPT.name,
         sender=SILTA,
-        recipient=subject.recipient,
+        recipient=recipient,
         case_id=case_id,
-        correlation_id=subject.message_id,
+        correlation_id=receipted,
         content_sha256=hashlib.sha256(body).hexdigest(),
         policy_version="silta-generated",
         removed_fields={},
         disclosure={"subjects": [], "categories": ["Kind", "Outcome", "Errors"], "legal_bases": [RECEIPT.legal_basis]},
-        record=OutboundRecord(f"silta.to.{subject.recipient}.v1", case_id, headers, body),
+        record=OutboundRecord(f"silta.to.{recipient}.v1", case_id, headers, body),
     )
 
 
@@ -91,6 +104,7 @@ class ReceiptContent:
     kind: str
     rejection: Rejection | None = None
     receiver_case_reference: str | None = None
+    overdue: bool = False
 
 
 def business_receipt(receipt_id: str, receipted: str, recipient: str, case_id: str, reference: str | None) -> bytes:
@@ -99,15 +113,16 @@ def business_receipt(receipt_id: str, receipted: str, recipient: str, case_id: s
     return receipt_document(content)
 
 
+def overdue_notice(receipted: str, recipient: str, case_id: str, signer: RecordSigner) -> AcceptedMessage:
+    """Silta's notice to a sender that its message got no business receipt or answer in time."""
+    notice_id = str(uuid.uuid5(_RECEIPT_IDS, f"overdue/{receipted}"))
+    content = ReceiptContent(notice_id, SILTA, recipient, case_id, receipted, "technical", overdue=True)
+    return _silta_message(content, receipt_document(content), signer)
+
+
 def business_receipt_id(receipted: str) -> str:
     """The id of the business receipt for a message: the same however often the receipt is asked for."""
     return str(uuid.uuid5(_RECEIPT_IDS, f"business/{receipted}"))
-
-
-def _receipt_body(receipt_id: str, subject: ReceiptSubject, case_id: str, rejection: Rejection | None) -> bytes:
-    return receipt_document(
-        ReceiptContent(receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection)
-    )
 
 
 def receipt_document(content: ReceiptContent) -> bytes:
@@ -130,7 +145,8 @@ def receipt_document(content: ReceiptContent) -> bytes:
         if value is not None:
             etree.SubElement(envelope, f"{{{env}}}{name}").text = value
     etree.SubElement(root, f"{{{ns}}}Kind").text = content.kind
-    etree.SubElement(root, f"{{{ns}}}Outcome").text = "accepted" if content.rejection is None else "rejected"
+    outcome = "overdue" if content.overdue else "accepted" if content.rejection is None else "rejected"
+    etree.SubElement(root, f"{{{ns}}}Outcome").text = outcome
     if content.receiver_case_reference:
         etree.SubElement(root, f"{{{ns}}}ReceiverCaseReference").text = content.receiver_case_reference
     if content.rejection is not None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from broker.auth import TokenVerifier
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
+from broker.overdue import OverdueWatch
 from broker.pipeline import MessagePipeline
 from broker.relay import OutboxRelay
 from broker.settings import Settings
@@ -28,3 +29,4 @@ class Services:
     publisher: KafkaPublisher
     relay: OutboxRelay
     inbound: InboundConsumer
+    overdue: OverdueWatch

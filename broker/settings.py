@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     inbound_group_id: str = "silta-inbound"
     inbound_max_records: int = Field(default=200, ge=1)
 
+    receipt_timeout_hours: float = Field(default=24, gt=0)
+    """A message without a business receipt (or answer) this long after delivery is flagged overdue."""
+    overdue_check_interval_s: float = Field(default=60, gt=0)
+
     schema_dir: Path = PROJECT_ROOT / "schemas"
     policy_dir: Path = PROJECT_ROOT / "policies"
     log_level: str = "INFO"

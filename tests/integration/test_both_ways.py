@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from adapters.municipality.messages import SiltaMessage
 from broker.devinfra.kafka import LocalKafka
 from broker.devinfra.samples import example_message
 from broker.domain.catalogue import CATALOGUE, Direction
+from broker.overdue import flag_overdue
 from broker.services import Services
 from broker.store.tables import AuditEntry, ParkedRecord
 from tests.integration.api_helpers import wait_for_status
@@ -217,3 +219,36 @@ async def test_a_malformed_record_is_receipted_parked_and_the_partition_moves_on
 def _position(delivery: Delivery) -> str | None:
     """The `silta-receipted-position` a receipt names, read from the receipt's headers."""
     return delivery.headers.get("silta-receipted-position")
+
+
+async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_the_organiser_told(
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Services, token_for: Callable[..., str]
+) -> None:
+    """The organiser's request (due 2025-03-21) is not answered: overdue in its status, notice on its topic."""
+    sent = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
+    await inbox_items(api, token_for(), {sent.message_id})
+    assert sent.message_id in await services.overdue.check_once()
+    assert sent.message_id not in await services.overdue.check_once()  # flagged once
+    status = await api.get(f"/kela/v1/messages/{sent.message_id}", headers=_auth(token_for()))
+    assert status.json()["overdue"] is True
+    notices = await collect(kafka.bootstrap_servers, "hva-08", {sent.message_id}, by=correlation_id, settle_s=0.5)
+    outcomes = sorted(str(d.message.text("Outcome")) for d in notices if isinstance(d.message, SiltaMessage))
+    assert outcomes == ["accepted", "overdue"]
+
+
+async def test_a_message_without_a_business_receipt_in_time_is_flagged(
+    api: httpx.AsyncClient, services: Services, token_for: Callable[..., str]
+) -> None:
+    """Kela's notice that nobody receipted within the receipt timeout shows as overdue in its status."""
+    message_id = str(uuid.uuid4())
+    document = example_message("unemployment-notice", message_id=message_id, municipality=CLIENT_MUNICIPALITY)
+    assert (await post_as_kela(api, token_for(), document)).is_success
+    await wait_for_status(api, token_for(), message_id, "published")
+    async with services.sessions() as session, session.begin():
+        soon = await flag_overdue(session, dt.datetime.now(dt.UTC), dt.timedelta(hours=24), services.pipeline.signer)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)
+        flagged = await flag_overdue(session, later, dt.timedelta(hours=24), services.pipeline.signer)
+    assert message_id not in soon
+    assert message_id in flagged
+    status = await api.get(f"/kela/v1/messages/{message_id}", headers=_auth(token_for()))
+    assert status.json()["history"][-1]["status"] == "overdue"
