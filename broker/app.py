@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from adapters.guardian import routes as guardian_routes
-from adapters.kela import disclosure_queries, inbox
+from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
 from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import TokenVerifier
@@ -192,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.include_router(kela_routes.router)
     app.include_router(inbox.router)
+    app.include_router(attachments.router)
     app.include_router(disclosure_queries.router)
     app.include_router(guardian_routes.router)
 

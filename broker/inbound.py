@@ -21,7 +21,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.auth import Caller
-from broker.correlation import check_answer
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.metrics import MESSAGES_REJECTED
@@ -29,6 +28,7 @@ from broker.pipeline import MessagePipeline
 from broker.receipts import ReceiptSubject, RecordPosition, technical_receipt
 from broker.store.messages import classify, insert_accepted, known_hashes
 from broker.store.tables import ParkedRecord
+from broker.store_checks import check_against_store
 from broker.xml.validation import case_id_is_identity_code
 
 log = structlog.get_logger(__name__)
@@ -107,7 +107,7 @@ class InboundProcessor:
                 "the message id was already used for other content",
                 [ErrorItem("/Envelope/MessageId", "already used")],
             )
-        return await check_answer(session, message)
+        return await check_against_store(session, message)
 
     async def _reject(
         self, session: AsyncSession, record: InboundRecord, subject: ReceiptSubject, rejection: Rejection

@@ -27,6 +27,7 @@ from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
 from broker.signing import RecordSigner
+from broker.xml.attachments import manifest
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry, case_id_is_identity_code
@@ -82,6 +83,7 @@ class MessagePipeline:
         check_envelope(envelope, message_type)
         recipient = self.route(root, envelope, message_type)
         set_recipient(root, recipient)
+        declared = manifest(root)
         filtered = self.filter_for(root, recipient, message_type)
         return AcceptedMessage(
             message_id=envelope.message_id,
@@ -96,6 +98,8 @@ class MessagePipeline:
             disclosure=filtered.disclosure,
             record=self._record(envelope, message_type, recipient, filtered),
             due_date=_due_date(root, message_type),
+            attachments=declared,
+            delivered_attachments=tuple(ref.attachment_id for ref in manifest(root)),
         )
 
     def route(self, root: etree._Element, envelope: Envelope, message_type: MessageType) -> str:

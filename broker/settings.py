@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     max_message_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_xml_depth: int = Field(default=32, ge=4)
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     auth_jwks_file: Path = Path(".silta/jwks.json")
     auth_issuer: str = "silta-local"

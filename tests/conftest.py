@@ -38,7 +38,7 @@ os.environ["SILTA_RECORD_SIGNING_KEY_FILE"] = str(RECORD_KEY_FILE)
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"
-CLIENTS = {"kela": "kela", "hva-08-case-system": "hva-08"}
+CLIENTS = {"kela": "kela", "hva-08-case-system": "hva-08", "hva-06-case-system": "hva-06"}
 KELA = Caller("kela", "kela")
 
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.auth import Caller
-from broker.correlation import check_answer
 from broker.domain.errors import ErrorCode, Rejection
 from broker.receipts import business_receipt, business_receipt_id
 from broker.services import Services
@@ -27,6 +26,7 @@ from broker.store import inbox
 from broker.store.audit_log import append_entries
 from broker.store.messages import get_message, insert_accepted, known_hashes
 from broker.store.tables import MessageRecord
+from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"])
 _PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
@@ -139,7 +139,7 @@ async def receipt_message(
         if entry is not None and entry.receipted_at is None:
             reference = receipt.case_reference if receipt else None
             document = business_receipt(receipt_id, message_id, message.sender, message.case_id, reference)
-            accepted = await check_answer(session, services.pipeline.accept(document, caller))
+            accepted = await check_against_store(session, services.pipeline.accept(document, caller))
             if not await known_hashes(session, [receipt_id]):
                 await insert_accepted(session, [accepted])
             await inbox.mark_receipted(session, entry.seq, receipt_id, dt.datetime.now(dt.UTC))

@@ -15,13 +15,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from broker.auth import Caller
-from broker.correlation import check_answer
 from broker.domain.accepted import SaveOutcome
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS, MESSAGES_ACCEPTED
 from broker.services import Services
 from broker.store.messages import get_message
 from broker.store.tracking import history
+from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/kela/v1", tags=["kela"])
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
@@ -111,7 +111,7 @@ async def post_message(request: Request) -> JSONResponse:
     body = await read_body(request, services.settings.max_message_bytes)
     accepted = services.pipeline.accept(body, caller)
     async with services.sessions() as session:
-        accepted = await check_answer(session, accepted)
+        accepted = await check_against_store(session, accepted)
     outcome = await services.committer.save(accepted)
     if outcome is SaveOutcome.CONFLICT:
         raise Rejection(

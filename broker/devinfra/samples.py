@@ -14,14 +14,27 @@ from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.settings import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "schemas" / "examples" / "valid" / "application-transfer.xml"
+EXAMPLE_ATTACHMENT = PROJECT_ROOT / "schemas" / "examples" / "attachments" / "club-invoice.pdf"
+"""The fictitious PDF every example's manifest references (upload it before sending the example)."""
 _TRANSFER_NS = "urn:fi:silta:application-transfer:1"
 
 
 def application_transfer(
-    message_id: str | None = None, case_id: str | None = None, municipality: str = "091", sender: str = "kela"
+    message_id: str | None = None,
+    case_id: str | None = None,
+    municipality: str = "091",
+    sender: str = "kela",
+    *,
+    with_attachments: bool = False,
 ) -> bytes:
-    """A valid application transfer with its own message id (random unless given)."""
+    """A valid application transfer with its own message id (random unless given).
+
+    Without `with_attachments` the manifest is left out, so the transfer needs no upload first.
+    """
     root = etree.fromstring(EXAMPLE.read_bytes(), etree.XMLParser(remove_comments=True))
+    if not with_attachments:
+        for manifest in root.findall(f"{{{_TRANSFER_NS}}}Attachments"):
+            root.remove(manifest)
     values = {
         f"{{{ENVELOPE_NAMESPACE}}}MessageId": message_id or str(uuid.uuid4()),
         f"{{{ENVELOPE_NAMESPACE}}}CaseId": case_id or f"KELA-TOTU-{uuid.uuid4().hex[:12]}",

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from broker.domain.attachments import AttachmentRef
+
 
 @dataclass(frozen=True)
 class OutboundRecord:
@@ -37,6 +39,10 @@ class AcceptedMessage:
     record: OutboundRecord
     due_date: dt.date | None = None
     """When an answer is due, for a request for further information."""
+    attachments: tuple[AttachmentRef, ...] = ()
+    """The manifest as the sender declared it: checked against the stored attachments."""
+    delivered_attachments: tuple[str, ...] = ()
+    """The attachment ids the recipient receives (after the filter): sender and recipient may fetch them."""
     advances: tuple[tuple[str, str], ...] = ()
     """(message id, status) steps this message causes on the messages it answers or receipts."""
     accepted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))

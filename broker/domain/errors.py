@@ -48,6 +48,10 @@ class ErrorCode(StrEnum):
     SENDER_NOT_TOPIC_OWNER = "sender-not-topic-owner"
     CURSOR_INVALID = "cursor-invalid"
     REQUEST_INVALID = "request-invalid"
+    ATTACHMENT_MEDIA_TYPE = "attachment-media-type"
+    ATTACHMENT_UNKNOWN = "attachment-unknown"
+    ATTACHMENT_MISMATCH = "attachment-mismatch"
+    ATTACHMENT_NOT_FOUND = "attachment-not-found"
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.SENDER_NOT_TOPIC_OWNER: ErrorSpec(403, "Sender is not the organiser whose topic carried the message"),
     ErrorCode.CURSOR_INVALID: ErrorSpec(422, "Invalid inbox cursor"),
     ErrorCode.REQUEST_INVALID: ErrorSpec(422, "Request parameters or JSON body invalid"),
+    ErrorCode.ATTACHMENT_MEDIA_TYPE: ErrorSpec(415, "Attachment media type not allowed"),
+    ErrorCode.ATTACHMENT_UNKNOWN: ErrorSpec(422, "Message references an attachment Silta does not hold"),
+    ErrorCode.ATTACHMENT_MISMATCH: ErrorSpec(422, "Attachment manifest does not match the attachment"),
+    ErrorCode.ATTACHMENT_NOT_FOUND: ErrorSpec(404, "Attachment not found"),
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain.accepted import AcceptedMessage, OutboundRecord, SaveOutcome
-from broker.store.tables import MessageRecord, OutboxRecord
+from broker.store.tables import MessageAttachment, MessageRecord, OutboxRecord
 from broker.store.tracking import StatusStep, record_steps
 
 
@@ -65,6 +65,11 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
             for m in messages
         ],
     )
+    links = [(m.message_id, a) for m in messages for a in m.delivered_attachments]
+    if links:
+        await session.execute(
+            insert(MessageAttachment), [{"message_id": m, "attachment_id": a} for m, a in sorted(set(links))]
+        )
     steps = [StatusStep(m.message_id, "accepted", m.accepted_at) for m in messages]
     steps += [
         StatusStep(target, status, m.accepted_at, m.message_id) for m in messages for target, status in m.advances

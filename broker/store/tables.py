@@ -136,3 +136,27 @@ class ParkedRecord(Base):
     parked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("topic", "kafka_partition", "kafka_offset", name="uq_parked_position"),)
+
+
+class Attachment(Base):
+    """An attachment stored once, addressed by the SHA-256 of its content (the claim check)."""
+
+    __tablename__ = "attachments"
+
+    attachment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The SHA-256 of the content, lower-case hex: also the `AttachmentId` messages reference."""
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(16))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessageAttachment(Base):
+    """A message references an attachment: its sender and recipient may fetch it."""
+
+    __tablename__ = "message_attachments"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), primary_key=True)
+    attachment_id: Mapped[str] = mapped_column(ForeignKey("attachments.attachment_id"), primary_key=True, index=True)

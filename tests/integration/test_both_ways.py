@@ -13,7 +13,7 @@ from sqlalchemy import select
 from adapters.municipality.client import Delivery, InvalidRecord
 from adapters.municipality.messages import SiltaMessage
 from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import example_message
+from broker.devinfra.samples import EXAMPLE_ATTACHMENT, example_message
 from broker.domain.catalogue import CATALOGUE, Direction
 from broker.overdue import flag_overdue
 from broker.services import Services
@@ -24,6 +24,19 @@ from tests.integration.kafka_helpers import collect, correlation_id, delivered_i
 
 pytestmark = pytest.mark.integration
 CLIENT_MUNICIPALITY = "837"  # Tampere, served by hva-08
+
+
+@pytest.fixture(autouse=True)
+async def example_attachment_held(api: httpx.AsyncClient, token_for: Callable[..., str]) -> str:
+    """The examples' manifests reference the fictitious PDF: Silta must hold it before they are sent."""
+    answer = await api.post(
+        "/kela/v1/attachments",
+        content=EXAMPLE_ATTACHMENT.read_bytes(),
+        headers={**_auth(token_for()), "Content-Type": "application/pdf"},
+    )
+    assert answer.status_code == 201, answer.text
+    attachment_id: str = answer.json()["attachment_id"]
+    return attachment_id
 
 
 def _auth(token: str) -> dict[str, str]:

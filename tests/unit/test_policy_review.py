@@ -44,7 +44,7 @@ def test_policy_table_filters_by_type_and_recipient() -> None:
 
 def test_disclosure_facts_name_every_person_by_pseudonym_and_the_categories() -> None:
     """14 c §: the applicant and both household members are data subjects; the facts hold no identity code."""
-    accepted = PIPELINE.accept(application_transfer(), KELA)
+    accepted = PIPELINE.accept(application_transfer(with_attachments=True), KELA)
     facts = accepted.disclosure
     assert len(facts["subjects"]) == 3
     assert facts["categories"] == [
