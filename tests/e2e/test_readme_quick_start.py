@@ -1,4 +1,4 @@
-"""The README's quick start, step by step, with the `silta` commands it shows."""
+"""The README's quick start, step by step: a round trip between Kela and hva-08 with the `silta` commands."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from broker.settings import PROJECT_ROOT
 from tests.e2e.conftest import ServiceProcess
 
 pytestmark = pytest.mark.e2e
-EXAMPLE = PROJECT_ROOT / "schemas" / "examples" / "valid" / "application-transfer.xml"
+EXAMPLES = PROJECT_ROOT / "schemas" / "examples"
+EXAMPLE = EXAMPLES / "valid" / "application-transfer.xml"
 EXAMPLE_ID = "6f1c2b7e-3d4a-4c5b-9e8f-0a1b2c3d4e5f"
+REQUEST_ID = "f6e2a8e4-b9a8-5bd8-917d-c979a5c5f949"  # information-request--from-hva-08.xml
+DECISION_ID = "fa20e7c0-a59d-584f-a102-de2bfe8995f0"  # decision-notice.xml
 
 
 def _silta(env: dict[str, str], *args: str) -> str:
@@ -30,9 +33,9 @@ def _silta(env: dict[str, str], *args: str) -> str:
 
 
 def _listen_until(env: dict[str, str], message_id: str, timeout_s: float = 60) -> str:
-    """Run `silta org listen --org hva-90` until the line of `message_id` appears; that line."""
+    """Run `silta org listen --org hva-08` until the line of `message_id` appears; that line."""
     group = f"readme-{time.time()}"
-    command = [sys.executable, "-m", "broker.cli", "org", "listen", "--org", "hva-90", "--group", group]
+    command = [sys.executable, "-m", "broker.cli", "org", "listen", "--org", "hva-08", "--group", group]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as listener:
         watchdog = threading.Timer(timeout_s, listener.kill)  # ends the read loop below if nothing comes
         watchdog.start()
@@ -47,8 +50,20 @@ def _listen_until(env: dict[str, str], message_id: str, timeout_s: float = 60) -
     raise AssertionError(f"{message_id} never arrived")
 
 
+def _inbox_until(client: httpx.Client, message_id: str, after: str = "0", timeout_s: float = 60) -> str:
+    """Long-poll Kela's inbox until `message_id` is listed; its href."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page = client.get("/kela/v1/inbox", params={"after": after, "wait": 5}).json()
+        for item in page["items"]:
+            if item["message_id"] == message_id:
+                return str(item["href"])
+        after = page["next_cursor"]
+    raise AssertionError(f"{message_id} never reached Kela's inbox")
+
+
 def test_quick_start(database_url: str, kafka: LocalKafka, tmp_path: Path) -> None:
-    """The README's steps: keys, a token for Kela, POST the example, `silta org listen` shows it, status published."""
+    """The README's round trip: transfer, the organiser's request, Kela's answer, decision notice, receipt."""
     env = {
         **os.environ,
         "SILTA_DATABASE_URL": database_url,
@@ -63,18 +78,43 @@ def test_quick_start(database_url: str, kafka: LocalKafka, tmp_path: Path) -> No
     service.start()
     try:
         token = _silta(env, "token", "--client", "kela")
-        headers = {"Authorization": f"Bearer {token}"}
-        answer = httpx.post(
-            f"{service.base_url}/kela/v1/messages",
-            content=EXAMPLE.read_bytes(),
-            headers={**headers, "Content-Type": "application/xml"},
-        )
-        assert answer.status_code == 202
-        assert answer.json() == {"message_id": EXAMPLE_ID, "status_url": f"/kela/v1/messages/{EXAMPLE_ID}"}
-        line = _listen_until(env, EXAMPLE_ID)
-        assert line == f"application-transfer\t{EXAMPLE_ID}\tKELA-TOTU-2025-000123"
-        status = httpx.get(f"{service.base_url}{answer.json()['status_url']}", headers=headers).json()
-        assert (status["status"], status["recipient"]) == ("published", "hva-90")
+        with httpx.Client(base_url=service.base_url, headers={"Authorization": f"Bearer {token}"}) as kela:
+            _round_trip(env, kela)
         assert _silta(env, "audit", "verify").startswith("ok:")
     finally:
         service.stop()
+
+
+def _round_trip(env: dict[str, str], kela: httpx.Client) -> None:
+    """README steps 1-7 (see README.md, Quick start)."""
+    xml = {"Content-Type": "application/xml"}
+    pdf = (EXAMPLES / "attachments" / "club-invoice.pdf").read_bytes()
+    assert (
+        kela.post("/kela/v1/attachments", content=pdf, headers={"Content-Type": "application/pdf"}).status_code == 201
+    )
+    answer = kela.post("/kela/v1/messages", content=EXAMPLE.read_bytes(), headers=xml)
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"message_id": EXAMPLE_ID, "status_url": f"/kela/v1/messages/{EXAMPLE_ID}"}
+    assert _listen_until(env, EXAMPLE_ID) == f"application-transfer\t{EXAMPLE_ID}\tKELA-TOTU-2025-000123"
+
+    request_file = str(EXAMPLES / "valid" / "information-request--from-hva-08.xml")
+    assert _silta(env, "org", "send", "--org", "hva-08", request_file).startswith(
+        f"sent\tinformation-request\t{REQUEST_ID}\t"
+    )
+    href = _inbox_until(kela, REQUEST_ID)
+    assert b"<Items>" in kela.get(href).content
+    response = (EXAMPLES / "valid" / "information-response.xml").read_bytes()
+    assert kela.post("/kela/v1/messages", content=response, headers=xml).status_code == 202
+
+    _silta(env, "org", "send", "--org", "hva-08", str(EXAMPLES / "valid" / "decision-notice.xml"))
+    href = _inbox_until(kela, DECISION_ID)
+    notice = kela.get(href).content
+    assert b"RelevanceAssertion" in notice
+    assert b"Grounds" not in notice
+    receipt = kela.post(f"{href}/receipt", json={"case_reference": "KELA-TOTU-2025-000123"})
+    assert receipt.status_code == 200
+
+    assert _listen_until(env, receipt.json()["receipt_id"]).startswith("receipt\t")
+    assert kela.get(f"/kela/v1/messages/{REQUEST_ID}").json()["status"] == "answered"
+    assert kela.get(f"/kela/v1/messages/{DECISION_ID}").json()["status"] == "received"
+    assert kela.get(f"/kela/v1/messages/{EXAMPLE_ID}").json()["recipient"] == "hva-08"
