@@ -156,12 +156,15 @@ def cmd_audit_subject(args: argparse.Namespace) -> int:
 
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
-    """Empty message bodies past the retention period; the disclosure, receipt and usage logs stay."""
+    """Empty message bodies and attachments past the retention period; the disclosure, receipt and usage logs stay."""
     from broker.audit.commands import run_retention
 
     settings = Settings()
-    count, cutoff = asyncio.run(run_retention(settings, args.days or settings.retention_days))
-    print(f"purged the bodies of {count} messages published before {cutoff:%Y-%m-%d %H:%M} UTC; log entries kept")
+    messages, attachments, cutoff = asyncio.run(run_retention(settings, args.days or settings.retention_days))
+    print(
+        f"purged the bodies of {messages} messages whose last receipt or step was before {cutoff:%Y-%m-%d %H:%M} UTC"
+        f" and {attachments} attachments no remaining message needs; log entries kept"
+    )
     return 0
 
 

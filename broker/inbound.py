@@ -81,7 +81,7 @@ class InboundProcessor:
             return 0
         if message is None:  # the same message again: it was stored and receipted the first time
             return 0
-        receipt = technical_receipt(subject, None, self._pipeline.signer)
+        receipt = technical_receipt(subject, None, self._pipeline.signer, message.removed_fields)
         await insert_accepted(session, [message, receipt])
         return 1
 

@@ -24,6 +24,7 @@ from broker.signing import RecordSigner
 SILTA = "silta"
 _RECEIPT_IDS = uuid.UUID("6d1f0c2a-5b7e-4f1d-9a3c-2e8b7d6c5f40")
 _MAX_ERRORS = 50
+_MAX_REMOVED = 200
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,18 @@ class ReceiptSubject:
     case_id: str | None
 
 
-def technical_receipt(subject: ReceiptSubject, rejection: Rejection | None, signer: RecordSigner) -> AcceptedMessage:
-    """The receipt for one record, ready to store and relay to the organiser's topic."""
+def technical_receipt(
+    subject: ReceiptSubject, rejection: Rejection | None, signer: RecordSigner, removed: dict[str, int] | None = None
+) -> AcceptedMessage:
+    """The receipt for one record, ready to store and relay to the organiser's topic.
+
+    For an accepted message `removed` reports what the statutory filter took out, paths and counts only.
+    """
     receipt_id = str(uuid.uuid5(_RECEIPT_IDS, str(subject.position)))
     case_id = subject.case_id or "silta-receipt"
-    content = ReceiptContent(receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection)
+    content = ReceiptContent(
+        receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection, removed=removed
+    )
     position = {"silta-receipted-position": str(subject.position)}
     return _silta_message(content, receipt_document(content), signer, position)
 
@@ -105,6 +113,8 @@ class ReceiptContent:
     rejection: Rejection | None = None
     receiver_case_reference: str | None = None
     overdue: bool = False
+    removed: dict[str, int] | None = None
+    """What the filter removed from the receipted message (paths and counts)."""
 
 
 def business_receipt(receipt_id: str, receipted: str, recipient: str, case_id: str, reference: str | None) -> bytes:
@@ -151,6 +161,8 @@ def receipt_document(content: ReceiptContent) -> bytes:
         etree.SubElement(root, f"{{{ns}}}ReceiverCaseReference").text = content.receiver_case_reference
     if content.rejection is not None:
         _errors(etree.SubElement(root, f"{{{ns}}}Errors"), content.rejection)
+    if content.removed:
+        _removed(etree.SubElement(root, f"{{{ns}}}RemovedFields"), content.removed)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -161,3 +173,11 @@ def _errors(parent: etree._Element, rejection: Rejection) -> None:
         etree.SubElement(error, f"{{{ns}}}Code").text = str(rejection.code)
         etree.SubElement(error, f"{{{ns}}}Path").text = item.path[:300] or "/"
         etree.SubElement(error, f"{{{ns}}}Reason").text = item.reason[:1000] or "-"
+
+
+def _removed(parent: etree._Element, removed: dict[str, int]) -> None:
+    ns = RECEIPT.namespace
+    for path, count in sorted(removed.items())[:_MAX_REMOVED]:
+        field = etree.SubElement(parent, f"{{{ns}}}Field")
+        etree.SubElement(field, f"{{{ns}}}Path").text = path[:300] or "/"
+        etree.SubElement(field, f"{{{ns}}}Count").text = str(max(count, 1))

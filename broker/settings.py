@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     """HMAC key for the pseudonyms in the logs; must stay the same for as long as the logs are kept."""
 
     retention_days: int = Field(default=90, ge=1)
-    """Message bodies are emptied this many days after publication (log entries are kept 12 years)."""
+    """Message bodies (and then attachments) are emptied this many days after the message's last receipt or step."""
 
     record_signing_key_file: Path = Path(".silta/record-signing-key.pem")
     """Ed25519 key Silta signs its Kafka records with; organisers verify with its public half."""

@@ -11,7 +11,7 @@ from broker.audit.pseudonym import Pseudonymiser
 from broker.domain.identity_code import identity_code_problem
 from broker.settings import Settings
 from broker.store.audit_log import append_entries, entries_about, verify_log
-from broker.store.retention import purge_bodies
+from broker.store.retention import purge_attachments, purge_bodies
 
 
 async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | None]:
@@ -24,17 +24,18 @@ async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | Non
         await engine.dispose()
 
 
-async def run_retention(settings: Settings, days: int) -> tuple[int, dt.datetime]:
-    """Empty the bodies of messages published more than `days` ago; how many, and the cutoff."""
+async def run_retention(settings: Settings, days: int) -> tuple[int, int, dt.datetime]:
+    """Empty bodies whose last step is more than `days` old, then unneeded attachments; counts and the cutoff."""
     now = dt.datetime.now(dt.UTC)
     cutoff = now - dt.timedelta(days=days)
     engine = create_async_engine(settings.database_url)
     try:
         async with async_sessionmaker(engine)() as session, session.begin():
-            purged = await purge_bodies(session, cutoff, now)
+            messages = await purge_bodies(session, cutoff, now)
+            attachments = await purge_attachments(session, cutoff, now)
     finally:
         await engine.dispose()
-    return len(purged), cutoff
+    return len(messages), len(attachments), cutoff
 
 
 async def subject_report(settings: Settings, identity_code: str, operator: str) -> list[str]:

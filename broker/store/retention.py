@@ -1,30 +1,62 @@
-"""Retention: message bodies are emptied after a configured time; the log entries about them stay 12 years.
+"""Retention: message bodies and attachments are emptied after a configured time; log entries stay 12 years.
 
-Until business receipts exist, the retention period runs from publication;
-with receipts it will run from the last receipt.
+A message's retention period runs from its last step: the last receipt,
+answer or delivery (`message_events`), so a message still being worked on
+keeps its body. An attachment goes once every message that references it has
+been purged and it is itself older than the cutoff.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.store.tables import MessageRecord
+from broker.store.tables import Attachment, MessageAttachment, MessageEvent, MessageRecord
 
 
-async def purge_bodies(session: AsyncSession, published_before: dt.datetime, now: dt.datetime) -> list[str]:
-    """Empty the bodies of messages published before the cutoff; the ids purged."""
+async def purge_bodies(session: AsyncSession, last_step_before: dt.datetime, now: dt.datetime) -> list[str]:
+    """Empty the bodies of published messages whose last step came before the cutoff; the ids purged."""
+    last_step = (
+        select(MessageEvent.message_id, func.max(MessageEvent.at).label("last_at"))
+        .group_by(MessageEvent.message_id)
+        .subquery()
+    )
     ids = list(
         await session.scalars(
-            select(MessageRecord.message_id).where(
-                MessageRecord.published_at < published_before, MessageRecord.purged_at.is_(None)
+            select(MessageRecord.message_id)
+            .join(last_step, last_step.c.message_id == MessageRecord.message_id)
+            .where(
+                MessageRecord.published_at.is_not(None),
+                MessageRecord.purged_at.is_(None),
+                last_step.c.last_at < last_step_before,
             )
         )
     )
     if ids:
         await session.execute(
             update(MessageRecord).where(MessageRecord.message_id.in_(ids)).values(body=b"", purged_at=now)
+        )
+    return ids
+
+
+async def purge_attachments(session: AsyncSession, uploaded_before: dt.datetime, now: dt.datetime) -> list[str]:
+    """Empty attachments older than the cutoff that no unpurged message references; the ids purged."""
+    still_needed = exists().where(
+        MessageAttachment.attachment_id == Attachment.attachment_id,
+        MessageAttachment.message_id == MessageRecord.message_id,
+        MessageRecord.purged_at.is_(None),
+    )
+    ids = list(
+        await session.scalars(
+            select(Attachment.attachment_id).where(
+                Attachment.purged_at.is_(None), Attachment.uploaded_at < uploaded_before, ~still_needed
+            )
+        )
+    )
+    if ids:
+        await session.execute(
+            update(Attachment).where(Attachment.attachment_id.in_(ids)).values(content=None, purged_at=now)
         )
     return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -9,11 +10,15 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from adapters.municipality.attachments import AttachmentClient
 from adapters.municipality.messages import SiltaMessage
 from broker.devinfra.kafka import LocalKafka
 from broker.devinfra.samples import EXAMPLE_ATTACHMENT, example_message
+from broker.services import Services
+from broker.store.retention import purge_attachments
+from broker.store.tables import MessageRecord
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect
 
@@ -121,3 +126,22 @@ async def test_an_organiser_uploads_through_its_client_and_sends_a_late_attachme
     assert item["message_type"] == "late-attachment"
     fetched = await api.get(f"/attachments/{PDF_ID}", headers=_auth(token_for()))
     assert fetched.content == PDF
+
+
+async def test_retention_purges_an_attachment_only_after_every_message_referencing_it(
+    api: httpx.AsyncClient, services: Services, token_for: Callable[..., str]
+) -> None:
+    """An attachment stays while a message that references it keeps its body; then it is emptied too."""
+    await _upload(api, token_for(), PDF, "application/pdf")
+    message_id = str(uuid.uuid4())
+    document = example_message("late-attachment", message_id=message_id, municipality="837")
+    assert (await post_as_kela(api, token_for(), document)).status_code == 202
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    async with services.sessions() as session, session.begin():
+        assert await purge_attachments(session, later, later) == []  # the message still needs it
+        await session.execute(
+            update(MessageRecord).where(MessageRecord.message_id == message_id).values(purged_at=later)
+        )
+        assert await purge_attachments(session, later, later) == [PDF_ID]
+    fetched = await api.get(f"/attachments/{PDF_ID}", headers=_auth(token_for()))
+    assert fetched.status_code == 404

@@ -60,6 +60,7 @@ async def test_decision_notice_reaches_kelas_inbox_and_kela_receipts_it(
     receipt = await _receipt_for(kafka, sent.message_id)
     assert (receipt.text("Kind"), receipt.text("Outcome")) == ("technical", "accepted")
     assert receipt.envelope.sender == "silta"
+    assert receipt.text("RemovedFields/Field/Path") == "Grounds"  # told what the filter kept from Kela
 
     token = token_for()
     [item] = await inbox_items(api, token, {sent.message_id})
@@ -265,3 +266,39 @@ async def test_a_message_without_a_business_receipt_in_time_is_flagged(
     assert message_id in flagged
     status = await api.get(f"/kela/v1/messages/{message_id}", headers=_auth(token_for()))
     assert status.json()["history"][-1]["status"] == "overdue"
+
+
+@pytest.mark.parametrize("name", ["information-request-reminder", "information-request-cancellation"])
+async def test_kela_follows_up_its_request_and_the_organiser_its_own(
+    name: str, api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """A reminder or cancellation travels from the requester to the requestee, in both directions."""
+    token = token_for()
+    kela_request = str(uuid.uuid4())
+    assert (await post_as_kela(api, token, example_message("information-request", message_id=kela_request))).is_success
+    follow_up = str(uuid.uuid4())
+    document = example_message(name, message_id=follow_up, correlation_id=kela_request)
+    assert (await post_as_kela(api, token, document)).status_code == 202
+    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {follow_up})
+    assert isinstance(delivery.message, SiltaMessage)
+    assert delivery.message.envelope.correlation_id == kela_request
+
+    own = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
+    sent = await send_as_organiser(kafka, example_message(name, variant="from-hva-08", correlation_id=own.message_id))
+    [item] = await inbox_items(api, token, {sent.message_id})
+    assert item["message_type"] == name
+
+
+async def test_receipts_travel_both_ways(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """The organiser's business receipt of Kela's message reaches Kela's inbox and marks it received."""
+    token = token_for()
+    notice = str(uuid.uuid4())
+    document = example_message("basic-decision-notice", message_id=notice, municipality=CLIENT_MUNICIPALITY)
+    assert (await post_as_kela(api, token, document)).is_success
+    await collect(kafka.bootstrap_servers, "hva-08", {notice})
+    sent = await send_as_organiser(kafka, example_message("receipt", variant="from-hva-08", correlation_id=notice))
+    [item] = await inbox_items(api, token, {sent.message_id})
+    assert item["message_type"] == "receipt"
+    await wait_for_status(api, token, notice, "received")

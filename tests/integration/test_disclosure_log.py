@@ -15,7 +15,7 @@ from broker.devinfra.samples import application_transfer
 from broker.services import Services
 from broker.store.audit_log import verify_log
 from broker.store.retention import purge_bodies
-from broker.store.tables import AuditEntry, MessageRecord
+from broker.store.tables import AuditEntry, MessageEvent, MessageRecord
 from tests.integration.api_helpers import wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -126,14 +126,12 @@ async def test_each_delivery_is_in_the_receipt_record(
 async def test_retention_empties_old_bodies_and_keeps_the_logs(
     api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
 ) -> None:
-    """A body past retention is emptied; its disclosure entries stay and the chains still verify."""
+    """A body whose last step is past retention is emptied; its log entries stay and the chains still verify."""
     old, fresh = await _transfer_and_wait(api, token_for()), await _transfer_and_wait(api, token_for())
     now = dt.datetime.now(dt.UTC)
     async with services.sessions() as session, session.begin():
         await session.execute(
-            update(MessageRecord)
-            .where(MessageRecord.message_id == old)
-            .values(published_at=now - dt.timedelta(days=91))
+            update(MessageEvent).where(MessageEvent.message_id == old).values(at=now - dt.timedelta(days=91))
         )
     async with services.sessions() as session, session.begin():
         purged = await purge_bodies(session, now - dt.timedelta(days=90), now)
