@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -20,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
@@ -27,6 +29,7 @@ from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import TokenVerifier
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.routing import MunicipalityTable
+from broker.guardians.assertions import AssertionVerifier
 from broker.inbound import InboundProcessor
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
@@ -89,6 +92,11 @@ def build_services(settings: Settings) -> Services:
         pipeline=pipeline,
         committer=GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake),
         verifier=verifier,
+        assertions=AssertionVerifier(
+            json.loads(settings.auth_jwks_file.read_text()),
+            settings.guardian_assertion_issuer,
+            settings.guardian_assertion_audience,
+        ),
         publisher=publisher,
         relay=relay,
         inbound=inbound,
@@ -195,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachments.router)
     app.include_router(disclosure_queries.router)
     app.include_router(guardian_routes.router)
+    app.include_router(guardian_admin.router)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

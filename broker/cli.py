@@ -94,13 +94,42 @@ def cmd_keys_init(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    """Print a bearer token for a client, signed with the local development key."""
+    """Print a bearer token for a client, signed with the local development key.
+
+    With `--guardian ID` (for a guardians' portal) print `TOKEN=…` and `ASSERTION=…` lines for `eval`:
+    the portal's service token and a single-use, two-minute assertion of the guardian's identity.
+    """
     from broker.auth import ensure_dev_keys, mint_token
+    from broker.guardians.assertions import mint_guardian_assertion
 
     settings = Settings()
     key = ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     lifetime = dt.timedelta(minutes=args.minutes)
-    print(mint_token(key, args.client, settings.auth_issuer, settings.auth_audience, lifetime=lifetime))
+    token = mint_token(key, args.client, settings.auth_issuer, settings.auth_audience, lifetime=lifetime)
+    if args.guardian is None:
+        print(token)
+        return 0
+    assertion = mint_guardian_assertion(
+        key, args.guardian, args.client, settings.guardian_assertion_issuer, settings.guardian_assertion_audience
+    )
+    print(f"TOKEN={token}\nASSERTION={assertion}")
+    return 0
+
+
+def cmd_guardians_import(args: argparse.Namespace) -> int:
+    """Load guardian mandates from a CSV or JSON register extract; a bad row is reported and nothing stored."""
+    from broker.guardians.commands import read_mandates, store_mandates
+    from broker.guardians.mandates import MandateImportError
+
+    try:
+        rows = read_mandates(args.file)
+    except MandateImportError as error:
+        for problem in error.problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        print("nothing imported", file=sys.stderr)
+        return 1
+    created, updated = asyncio.run(store_mandates(Settings(), rows))
+    print(f"imported {created + updated} mandates: {created} new, {updated} updated")
     return 0
 
 
@@ -226,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help=cmd_token.__doc__)
     token.add_argument("--client", required=True, help="the client id, e.g. kela")
     token.add_argument("--minutes", type=int, default=60, help="how long the token is valid")
+    token.add_argument("--guardian", default=None, help="also mint a guardian assertion for this guardian id")
     token.set_defaults(handler=cmd_token)
     org = commands.add_parser("org", help="an organiser's side").add_subparsers(dest="org_command", required=True)
     listen = org.add_parser("listen", help=cmd_org_listen.__doc__)
@@ -247,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--type", required=True, help="message type, e.g. application-transfer")
     route.add_argument("codes", nargs="+", help="three-digit municipality codes")
     route.set_defaults(handler=cmd_route)
+    guardians = commands.add_parser("guardians", help="the guardian mandate registry").add_subparsers(
+        dest="guardians_command", required=True
+    )
+    imports = guardians.add_parser("import", help=cmd_guardians_import.__doc__)
+    imports.add_argument("file", type=Path, help="CSV (with a header) or JSON (a list of objects)")
+    imports.set_defaults(handler=cmd_guardians_import)
     _add_audit_and_policy(commands)
     return parser
 

@@ -82,6 +82,31 @@ class MessagePipeline:
         authorise(caller, envelope, message_type)
         check_envelope(envelope, message_type)
         recipient = self.route(root, envelope, message_type)
+        return self._deliverable(data, root, envelope, message_type, recipient)
+
+    def accept_from_silta(self, data: bytes, recipient: str) -> AcceptedMessage:
+        """A document Silta builds itself on someone's behalf (a guardian's late attachment) for `recipient`.
+
+        Every stage runs except authorising a caller: Silta is the sender, and the filter still applies.
+        """
+        root = parse_untrusted(data, self.limits)
+        message_type = self.schemas.message_type_of(root)
+        self.schemas.validate(root, message_type)
+        envelope = read_envelope(root)
+        check_envelope(envelope, message_type)
+        return self._deliverable(data, root, envelope, message_type, recipient)
+
+    def guardian_view(self, body: bytes, message_type_name: str) -> tuple[etree._Element, list[str]]:
+        """A stored message as a guardian may see it (442/1999 29 §), and the field categories it shows."""
+        root = parse_untrusted(body, self.limits)
+        result = apply_policy(root, self._allowlists[message_type_name, PartyRole.GUARDIAN], in_place=True)
+        rules = self.policies[message_type_name].rules.get(PartyRole.GUARDIAN, ())
+        categories = sorted({rule.path.split("/")[0] for rule in rules if rule.path in result.disclosed})
+        return result.document, categories
+
+    def _deliverable(
+        self, data: bytes, root: etree._Element, envelope: Envelope, message_type: MessageType, recipient: str
+    ) -> AcceptedMessage:
         set_recipient(root, recipient)
         declared = manifest(root)
         filtered = self.filter_for(root, recipient, message_type)

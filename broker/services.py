@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broker.auth import TokenVerifier
+from broker.guardians.assertions import AssertionVerifier
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
 from broker.overdue import OverdueWatch
@@ -26,6 +27,7 @@ class Services:
     pipeline: MessagePipeline
     committer: GroupCommitter
     verifier: TokenVerifier
+    assertions: AssertionVerifier
     publisher: KafkaPublisher
     relay: OutboxRelay
     inbound: InboundConsumer

@@ -39,8 +39,14 @@ class Settings(BaseSettings):
     auth_jwks_file: Path = Path(".silta/jwks.json")
     auth_issuer: str = "silta-local"
     auth_audience: str = "silta"
-    auth_clients: dict[str, str] = {"kela": "kela"}
+    auth_clients: dict[str, str] = {"kela": "kela", "guardian-portal": "guardian-portal"}
     """Token client id → the party it sends as."""
+    guardian_portal_clients: frozenset[str] = frozenset({"guardian-portal"})
+    """Client ids of guardians' portals: the only callers of `/guardian/v1`."""
+    guardian_assertion_issuer: str = "guardian-portal"
+    guardian_assertion_audience: str = "silta-guardian"
+    admin_clients: frozenset[str] = frozenset({"silta-admin"})
+    """Client ids that may manage the mandate registry over `/admin/v1`."""
     dev_signing_key_file: Path = Path(".silta/dev-signing-key.pem")
     """Only for `silta token` in local runs; production tokens come from the identity provider."""
 

@@ -24,6 +24,7 @@ from broker.auth import Caller, mint_token, public_jwks
 from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from broker.devinfra.ports import free_port
 from broker.devinfra.postgres import LocalPostgres
+from broker.guardians.assertions import mint_guardian_assertion
 from broker.keys import ensure_ed25519_key
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
@@ -38,7 +39,15 @@ os.environ["SILTA_RECORD_SIGNING_KEY_FILE"] = str(RECORD_KEY_FILE)
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"
-CLIENTS = {"kela": "kela", "hva-08-case-system": "hva-08", "hva-06-case-system": "hva-06"}
+CLIENTS = {
+    "kela": "kela",
+    "hva-08-case-system": "hva-08",
+    "hva-06-case-system": "hva-06",
+    "guardian-portal": "guardian-portal",
+    "silta-admin": "silta-admin",
+}
+GUARDIAN_ISSUER = "guardian-portal"
+GUARDIAN_AUDIENCE = "silta-guardian"
 KELA = Caller("kela", "kela")
 
 
@@ -54,6 +63,19 @@ def jwks_file(tmp_path_factory: pytest.TempPathFactory, signing_key: Ed25519Priv
     path = tmp_path_factory.mktemp("keys") / "jwks.json"
     path.write_text(json.dumps(public_jwks(signing_key)))
     return path
+
+
+@pytest.fixture(scope="session")
+def guardian_headers(signing_key: Ed25519PrivateKey, token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """Headers of a guardians' portal call: its service token and a fresh single-use guardian assertion."""
+
+    def headers(guardian_id: str, lifetime: dt.timedelta = dt.timedelta(minutes=2)) -> dict[str, str]:
+        assertion = mint_guardian_assertion(
+            signing_key, guardian_id, "guardian-portal", GUARDIAN_ISSUER, GUARDIAN_AUDIENCE, lifetime=lifetime
+        )
+        return {"Authorization": f"Bearer {token_for('guardian-portal')}", "X-Guardian-Assertion": assertion}
+
+    return headers
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,1 @@
-"""Guardians' portal adapter (`/guardian/v1/...`).
-
-STUB: no routes yet. The guardian view (mandates, the guardian's limited view
-through the statutory filter, uploads) is issue 5 and builds on the message
-catalogue and the filter's guardian role.
-"""
+"""Guardians' portal adapter (`/guardian/v1/...`) and the mandate registry's admin route (`/admin/v1/...`)."""

@@ -1,5 +1,142 @@
-"""STUB: the guardians' portal router. It has no routes until the guardian issue is built."""
+"""The guardians' portal: a limited view of a principal's matters, and uploads that answer open requests.
 
-from fastapi import APIRouter
+Every call carries the portal's service token and a single-use guardian
+assertion. A principal is named by an opaque reference per mandate, never an
+identity code; a reference that is unknown, another guardian's, ended, future
+or outside the financial scope gets the same 404, so a refusal does not reveal
+whether the principal exists. Every view and upload goes to the usage log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.kela.routes import read_body
+from broker.attachments import check_upload, store_attachment
+from broker.auth import Caller
+from broker.domain.errors import ErrorCode, Rejection
+from broker.guardians.assertions import ASSERTION_HEADER, GuardianAssertion
+from broker.guardians.upload import late_attachment, recipients_of
+from broker.guardians.view import principal_view
+from broker.receipts import SILTA
+from broker.services import Services
+from broker.store.audit_log import append_entries
+from broker.store.mandates import mandate_for, principals_of, spend_assertion
+from broker.store.messages import get_message, insert_accepted
+from broker.store.tables import GuardianMandate
+from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/guardian/v1", tags=["guardian"])
+_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
+_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 403, 404), _PROBLEM)
+_PURPOSE = "the guardian handles the principal's financial matters (442/1999 29 §; 1412/1997 17 §)"
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def _guardian(request: Request, session: AsyncSession) -> tuple[Caller, GuardianAssertion]:
+    """The portal (by its service token) and the guardian it vouches for (by a fresh, unused assertion)."""
+    services = _services(request)
+    caller = services.verifier.verify(request.headers.get("authorization"))
+    if caller.client_id not in services.settings.guardian_portal_clients:
+        raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "only a guardians' portal may use /guardian/v1")
+    assertion = services.assertions.verify(request.headers.get(ASSERTION_HEADER), caller)
+    if not await spend_assertion(session, assertion, dt.datetime.now(dt.UTC)):
+        raise Rejection(ErrorCode.GUARDIAN_ASSERTION_REPLAYED, "the assertion was already used; get a fresh one")
+    return caller, assertion
+
+
+async def _mandate(session: AsyncSession, guardian: GuardianAssertion, principal_ref: str) -> GuardianMandate:
+    mandate = await mandate_for(session, guardian.guardian_id, principal_ref, dt.date.today())
+    if mandate is None:
+        raise Rejection(ErrorCode.PRINCIPAL_NOT_FOUND, "no principal with that reference for this guardian")
+    return mandate
+
+
+def _usage(caller: Caller, guardian: GuardianAssertion, mandate: GuardianMandate, data: list[str]) -> tuple[str, Any]:
+    return mandate.principal_subject, {
+        "user": guardian.guardian_id,
+        "via": caller.client_id,
+        "party": "guardian",
+        "purpose": _PURPOSE,
+        "data": data,
+        "principal_ref": mandate.principal_ref,
+    }
+
+
+@router.get("/principals", responses=_ERRORS)
+async def list_principals(request: Request) -> dict[str, Any]:
+    """The principals whose financial matters the guardian handles today, by opaque reference."""
+    async with _services(request).sessions() as session, session.begin():
+        _, guardian = await _guardian(request, session)
+        mandates = await principals_of(session, guardian.guardian_id, dt.date.today())
+    return {
+        "principals": [
+            {
+                "principal_ref": m.principal_ref,
+                "scope": m.scope,
+                "valid_from": m.valid_from.isoformat(),
+                "valid_to": m.valid_to.isoformat() if m.valid_to else None,
+                "href": f"/guardian/v1/principals/{m.principal_ref}",
+            }
+            for m in mandates
+        ]
+    }
+
+
+@router.get("/principals/{principal_ref}", responses=_ERRORS)
+async def principal(principal_ref: str, request: Request) -> dict[str, Any]:
+    """Applications and their status, decisions, and open requests with every missing item and the due date."""
+    services = _services(request)
+    async with services.sessions() as session, session.begin():
+        caller, guardian = await _guardian(request, session)
+        mandate = await _mandate(session, guardian, principal_ref)
+        view = await principal_view(session, services.pipeline, mandate.principal_subject, dt.date.today())
+        usage = _usage(caller, guardian, mandate, sorted(view.categories))
+        await append_entries(session, "usage", [usage], dt.datetime.now(dt.UTC))
+    return {
+        "principal_ref": principal_ref,
+        "applications": view.applications,
+        "decisions": view.decisions,
+        "open_requests": view.open_requests,
+    }
+
+
+@router.post(
+    "/principals/{principal_ref}/requests/{request_id}/attachments",
+    status_code=201,
+    responses=dict.fromkeys((401, 403, 404, 413, 415, 422), _PROBLEM),
+)
+async def upload(principal_ref: str, request_id: str, request: Request) -> JSONResponse:
+    """Answer an open request with an attachment: to Kela and, for a transferred application, the organiser."""
+    services = _services(request)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    async with services.sessions() as session, session.begin():
+        caller, guardian = await _guardian(request, session)
+        mandate = await _mandate(session, guardian, principal_ref)
+        view = await principal_view(session, services.pipeline, mandate.principal_subject, dt.date.today())
+        open_request = await get_message(session, request_id)
+        if open_request is None or request_id not in {r["message_id"] for r in view.open_requests}:
+            raise Rejection(ErrorCode.REQUEST_NOT_FOUND, "no open request with that id for this principal")
+        content = await read_body(request, services.settings.max_attachment_bytes)
+        check_upload(content, media_type, services.settings.max_attachment_bytes)
+        attachment = await store_attachment(session, content, media_type, SILTA)
+        deliveries = []
+        for recipient in recipients_of(open_request):
+            message = services.pipeline.accept_from_silta(
+                late_attachment(open_request, attachment, recipient), recipient
+            )
+            await insert_accepted(session, [await check_against_store(session, message)])
+            deliveries.append({"message_id": message.message_id, "recipient": recipient})
+        usage = _usage(caller, guardian, mandate, ["Attachments"])
+        await append_entries(session, "usage", [usage], dt.datetime.now(dt.UTC))
+    services.relay.wake()
+    return JSONResponse({"attachment_id": attachment.attachment_id, "deliveries": deliveries}, status_code=201)

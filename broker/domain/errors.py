@@ -52,6 +52,13 @@ class ErrorCode(StrEnum):
     ATTACHMENT_UNKNOWN = "attachment-unknown"
     ATTACHMENT_MISMATCH = "attachment-mismatch"
     ATTACHMENT_NOT_FOUND = "attachment-not-found"
+    GUARDIAN_ASSERTION_MISSING = "guardian-assertion-missing"
+    GUARDIAN_ASSERTION_INVALID = "guardian-assertion-invalid"
+    GUARDIAN_ASSERTION_REPLAYED = "guardian-assertion-replayed"
+    CLIENT_NOT_ALLOWED = "client-not-allowed"
+    PRINCIPAL_NOT_FOUND = "principal-not-found"
+    REQUEST_NOT_FOUND = "request-not-found"
+    MANDATE_IMPORT_INVALID = "mandate-import-invalid"
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,13 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.ATTACHMENT_UNKNOWN: ErrorSpec(422, "Message references an attachment Silta does not hold"),
     ErrorCode.ATTACHMENT_MISMATCH: ErrorSpec(422, "Attachment manifest does not match the attachment"),
     ErrorCode.ATTACHMENT_NOT_FOUND: ErrorSpec(404, "Attachment not found"),
+    ErrorCode.GUARDIAN_ASSERTION_MISSING: ErrorSpec(401, "Guardian assertion required"),
+    ErrorCode.GUARDIAN_ASSERTION_INVALID: ErrorSpec(401, "Invalid guardian assertion"),
+    ErrorCode.GUARDIAN_ASSERTION_REPLAYED: ErrorSpec(401, "Guardian assertion already used"),
+    ErrorCode.CLIENT_NOT_ALLOWED: ErrorSpec(403, "Client may not use this route"),
+    ErrorCode.PRINCIPAL_NOT_FOUND: ErrorSpec(404, "Principal not found"),
+    ErrorCode.REQUEST_NOT_FOUND: ErrorSpec(404, "Open request not found"),
+    ErrorCode.MANDATE_IMPORT_INVALID: ErrorSpec(422, "Mandate import refused"),
 }
 
 

@@ -61,6 +61,7 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
                 "status": "accepted",
                 "accepted_at": m.accepted_at,
                 "due_date": m.due_date,
+                "subject": m.disclosure.get("data_subject"),
             }
             for m in messages
         ],

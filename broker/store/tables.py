@@ -48,6 +48,8 @@ class MessageRecord(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     """When the retention run emptied the body; the log entries stay."""
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Keyed pseudonym of the data subject (never the identity code): finds a principal's messages."""
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     """For a request for further information: when the answer is due (14 a §)."""
 
@@ -160,3 +162,31 @@ class MessageAttachment(Base):
 
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), primary_key=True)
     attachment_id: Mapped[str] = mapped_column(ForeignKey("attachments.attachment_id"), primary_key=True, index=True)
+
+
+class GuardianMandate(Base):
+    """A guardian's mandate for a principal (edunvalvontavaltuutus), from the guardianship register."""
+
+    __tablename__ = "guardian_mandates"
+
+    principal_ref: Mapped[str] = mapped_column(String(36), primary_key=True)
+    """Opaque reference the guardian uses for the principal: never the identity code."""
+    guardian_id: Mapped[str] = mapped_column(String(64), index=True)
+    principal_subject: Mapped[str] = mapped_column(String(64), index=True)
+    """Keyed pseudonym of the principal's identity code."""
+    scope: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    source_reference: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("guardian_id", "principal_subject", "valid_from", name="uq_mandate"),)
+
+
+class SpentAssertion(Base):
+    """A guardian assertion already used once: a second use is a replay."""
+
+    __tablename__ = "spent_assertions"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -80,6 +80,7 @@ def test_quick_start(database_url: str, kafka: LocalKafka, tmp_path: Path) -> No
         token = _silta(env, "token", "--client", "kela")
         with httpx.Client(base_url=service.base_url, headers={"Authorization": f"Bearer {token}"}) as kela:
             _round_trip(env, kela)
+            _guardian_answers(env, kela, service.base_url)
         assert _silta(env, "audit", "verify").startswith("ok:")
     finally:
         service.stop()
@@ -118,3 +119,41 @@ def _round_trip(env: dict[str, str], kela: httpx.Client) -> None:
     assert kela.get(f"/kela/v1/messages/{REQUEST_ID}").json()["status"] == "answered"
     assert kela.get(f"/kela/v1/messages/{DECISION_ID}").json()["status"] == "received"
     assert kela.get(f"/kela/v1/messages/{EXAMPLE_ID}").json()["recipient"] == "hva-08"
+
+
+TO_CLIENT_ID = "b3fc8ffc-b3c1-5369-b9bc-9e4debeb31d1"  # information-request--to-client.xml
+
+
+def _portal_headers(env: dict[str, str]) -> dict[str, str]:
+    """What `eval "$(silta token --client guardian-portal --guardian edv-0001)"` sets, as headers."""
+    lines = dict(
+        line.split("=", 1)
+        for line in _silta(env, "token", "--client", "guardian-portal", "--guardian", "edv-0001").splitlines()
+    )
+    return {"Authorization": f"Bearer {lines['TOKEN']}", "X-Guardian-Assertion": lines["ASSERTION"]}
+
+
+def _guardian_answers(env: dict[str, str], kela: httpx.Client, base_url: str) -> None:
+    """README, "A guardian answers an open request": import, Kela's request, list, view, upload."""
+    assert _silta(env, "guardians", "import", str(PROJECT_ROOT / "docs" / "examples" / "guardian-mandates.csv")) == (
+        "imported 1 mandates: 1 new, 0 updated"
+    )
+    request = (EXAMPLES / "valid" / "information-request--to-client.xml").read_bytes()
+    assert (
+        kela.post("/kela/v1/messages", content=request, headers={"Content-Type": "application/xml"}).status_code == 202
+    )
+    with httpx.Client(base_url=base_url) as portal:
+        [principal] = portal.get("/guardian/v1/principals", headers=_portal_headers(env)).json()["principals"]
+        ref = principal["principal_ref"]
+        view = portal.get(f"/guardian/v1/principals/{ref}", headers=_portal_headers(env)).json()
+        assert [r["message_id"] for r in view["open_requests"]] == [TO_CLIENT_ID]
+        upload = portal.post(
+            f"/guardian/v1/principals/{ref}/requests/{TO_CLIENT_ID}/attachments",
+            content=(EXAMPLES / "attachments" / "club-invoice.pdf").read_bytes(),
+            headers=_portal_headers(env) | {"Content-Type": "application/pdf"},
+        )
+    assert upload.status_code == 201, upload.text
+    deliveries = {d["recipient"]: d["message_id"] for d in upload.json()["deliveries"]}
+    assert set(deliveries) == {"kela", "hva-08"}
+    _inbox_until(kela, deliveries["kela"])
+    assert _listen_until(env, deliveries["hva-08"]).startswith("late-attachment\t")
