@@ -44,6 +44,8 @@ async def record_steps(session: AsyncSession, steps: Sequence[StatusStep]) -> No
             by_status.setdefault(step.status, []).append(step.message_id)
     for status, message_ids in by_status.items():
         earlier = list(STATUS_ORDER[: STATUS_ORDER.index(status)])
+        if not earlier:  # the first step: the row was inserted with it
+            continue
         await session.execute(
             update(MessageRecord)
             .where(MessageRecord.message_id.in_(message_ids), MessageRecord.status.in_(earlier))
