@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,18 +71,7 @@ class TokenVerifier:
 
     def _verify_token(self, token: str) -> tuple[Caller, float]:
         try:
-            key_id = jwt.get_unverified_header(token).get("kid")
-            key = self._keys.get(key_id) if isinstance(key_id, str) else None
-            if key is None:
-                raise Rejection(ErrorCode.TOKEN_INVALID, "the token is signed with an unknown key")
-            claims = jwt.decode(
-                token,
-                key.key,
-                algorithms=_ALGORITHMS,
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "client_id"]},
-            )
+            claims = decode_signed(token, self._keys, self._issuer, self._audience, ["client_id"])
         except jwt.PyJWTError as error:
             raise Rejection(ErrorCode.TOKEN_INVALID, f"the token was refused: {error}") from None
         client_id = str(claims["client_id"])
@@ -89,6 +79,38 @@ class TokenVerifier:
         if party is None:
             raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id}` is not allowed to use Silta")
         return Caller(client_id, party), float(claims["exp"])
+
+
+def decode_signed(
+    token: str, keys: Mapping[str | None, jwt.PyJWK], issuer: str, audience: str, required: list[str]
+) -> dict[str, Any]:
+    """The claims of an EdDSA JWT signed by one of `keys` (by `kid`), for `audience`, from `issuer`, unexpired.
+
+    Raises a `jwt.PyJWTError` naming what is wrong.
+    """
+    key_id = jwt.get_unverified_header(token).get("kid")
+    key = keys.get(key_id) if isinstance(key_id, str) else None
+    if key is None:
+        raise jwt.InvalidTokenError("signed with an unknown key")
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key.key,
+        algorithms=_ALGORITHMS,
+        audience=audience,
+        issuer=issuer,
+        options={"require": ["exp", "iat", "iss", "aud", *required]},
+    )
+    return claims
+
+
+def sign_claims(
+    private_key: Ed25519PrivateKey, claims: dict[str, Any], lifetime: dt.timedelta, key_id: str = DEV_KEY_ID
+) -> str:
+    """An EdDSA JWT of `claims` with `iat` now and `exp` after `lifetime` (for local runs and tests)."""
+    now = dt.datetime.now(dt.UTC)
+    return jwt.encode(
+        {**claims, "iat": now, "exp": now + lifetime}, private_key, algorithm="EdDSA", headers={"kid": key_id}
+    )
 
 
 def mint_token(
@@ -101,16 +123,8 @@ def mint_token(
     key_id: str = DEV_KEY_ID,
 ) -> str:
     """A signed token for `client_id` (for local runs and tests)."""
-    now = dt.datetime.now(dt.UTC)
-    claims = {
-        "iss": issuer,
-        "aud": audience,
-        "sub": client_id,
-        "client_id": client_id,
-        "iat": now,
-        "exp": now + lifetime,
-    }
-    return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": key_id})
+    claims = {"iss": issuer, "aud": audience, "sub": client_id, "client_id": client_id}
+    return sign_claims(private_key, claims, lifetime, key_id)
 
 
 def public_jwks(private_key: Ed25519PrivateKey, key_id: str = DEV_KEY_ID) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.auth import DEV_KEY_ID, Caller
+from broker.auth import DEV_KEY_ID, Caller, decode_signed, sign_claims
 from broker.domain.errors import ErrorCode, Rejection
 
 ASSERTION_HEADER = "X-Guardian-Assertion"
@@ -52,18 +52,7 @@ class AssertionVerifier:
                 ErrorCode.GUARDIAN_ASSERTION_MISSING, f"send the guardian's assertion in {ASSERTION_HEADER}"
             )
         try:
-            key_id = jwt.get_unverified_header(assertion).get("kid")
-            key = self._keys.get(key_id) if isinstance(key_id, str) else None
-            if key is None:
-                raise jwt.InvalidTokenError("signed with an unknown key")
-            claims = jwt.decode(
-                assertion,
-                key.key,
-                algorithms=["EdDSA"],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "azp"]},
-            )
+            claims = decode_signed(assertion, self._keys, self._issuer, self._audience, ["sub", "jti", "azp"])
         except jwt.PyJWTError as error:
             raise Rejection(
                 ErrorCode.GUARDIAN_ASSERTION_INVALID, f"the guardian assertion was refused: {error}"
@@ -87,14 +76,5 @@ def mint_guardian_assertion(
     key_id: str = DEV_KEY_ID,
 ) -> str:
     """An assertion as the portal would issue it (for local runs and tests)."""
-    now = dt.datetime.now(dt.UTC)
-    claims = {
-        "iss": issuer,
-        "aud": audience,
-        "sub": guardian_id,
-        "azp": portal_client,
-        "jti": str(uuid.uuid4()),
-        "iat": now,
-        "exp": now + lifetime,
-    }
-    return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": key_id})
+    claims = {"iss": issuer, "aud": audience, "sub": guardian_id, "azp": portal_client, "jti": str(uuid.uuid4())}
+    return sign_claims(private_key, claims, lifetime, key_id)
