@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from broker.devinfra.kafka import LocalKafka
 from broker.devinfra.ports import free_port
 from broker.settings import PROJECT_ROOT
+from broker.store.migrate import upgrade_database
 from tests.e2e.conftest import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +65,19 @@ def _inbox_until(client: httpx.Client, message_id: str, after: str = "0", timeou
 
 
 def test_quick_start(database_url: str, kafka: LocalKafka, tmp_path: Path) -> None:
-    """The README's round trip: transfer, the organiser's request, Kela's answer, decision notice, receipt."""
+    """The README's round trip on PostgreSQL: transfer, request, answer, decision notice, receipt, guardian."""
+    _quick_start(database_url, kafka, tmp_path)
+
+
+async def test_quick_start_on_sqlite_as_make_run_does(kafka: LocalKafka, tmp_path: Path) -> None:
+    """The same steps on SQLite, the embedded default `make run` uses."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}"
+    await upgrade_database(url)
+    await asyncio.to_thread(_quick_start, url, kafka, tmp_path)
+
+
+def _quick_start(database_url: str, kafka: LocalKafka, tmp_path: Path) -> None:
+    """Start the service as a process on `database_url` and follow the README step by step."""
     env = {
         **os.environ,
         "SILTA_DATABASE_URL": database_url,
