@@ -19,7 +19,7 @@ from broker.audit.disclosure import disclosure_facts
 from broker.audit.pseudonym import Pseudonymiser
 from broker.auth import Caller
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
-from broker.domain.catalogue import CATALOGUE, MessageType
+from broker.domain.catalogue import CATALOGUE, RECEIPT, MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.parties import KELA, PartyRole, role_of
@@ -81,6 +81,7 @@ class MessagePipeline:
         envelope = read_envelope(root)
         authorise(caller, envelope, message_type)
         check_envelope(envelope, message_type)
+        refuse_technical_receipt(root, message_type)
         recipient = self.route(root, envelope, message_type)
         return self._deliverable(data, root, envelope, message_type, recipient)
 
@@ -254,3 +255,13 @@ def _due_date(root: etree._Element, message_type: MessageType) -> dt.date | None
     steps = "/".join(f"t:{step}" for step in message_type.due_date_path.split("/"))
     text = root.findtext(steps, namespaces={"t": message_type.namespace})
     return None if text is None else dt.date.fromisoformat(text.strip())
+
+
+def refuse_technical_receipt(root: etree._Element, message_type: MessageType) -> None:
+    """Only Silta gives technical receipts; a party's receipt is a business receipt."""
+    if message_type is RECEIPT and root.findtext(f"{{{RECEIPT.namespace}}}Kind") == "technical":
+        raise Rejection(
+            ErrorCode.SENDER_NOT_ALLOWED,
+            "only Silta sends technical receipts; send a business receipt",
+            [ErrorItem("/Receipt/Kind", "technical receipts come from Silta")],
+        )
