@@ -11,7 +11,7 @@ from broker.audit.pseudonym import Pseudonymiser
 from broker.domain.identity_code import identity_code_problem
 from broker.settings import Settings
 from broker.store.audit_log import append_entries, entries_about, verify_log
-from broker.store.retention import purge_attachments, purge_bodies
+from broker.store.retention import purge_attachments, purge_bodies, purge_parked
 
 
 async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | None]:
@@ -33,6 +33,7 @@ async def run_retention(settings: Settings, days: int) -> tuple[int, int, dt.dat
         async with async_sessionmaker(engine)() as session, session.begin():
             messages = await purge_bodies(session, cutoff, now)
             attachments = await purge_attachments(session, cutoff, now)
+            await purge_parked(session, cutoff)
     finally:
         await engine.dispose()
     return len(messages), len(attachments), cutoff

@@ -21,9 +21,8 @@ def municipality_topics() -> list[str]:
 
 
 def silta_topics() -> list[str]:
-    """Every organiser's `to` and `from` topic, and the dead-letter topic."""
-    names = [f"silta.{direction}.{org}.v1" for org in all_organisers() for direction in ("to", "from")]
-    return [*names, "silta.dlq.v1"]
+    """Every organiser's `to` and `from` topic; rejected records are parked in the database, not on a topic."""
+    return [f"silta.{direction}.{org}.v1" for org in all_organisers() for direction in ("to", "from")]
 
 
 async def ensure_topics(bootstrap_servers: str, partitions: int, replication: int) -> list[str]:

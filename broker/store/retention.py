@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.store.tables import Attachment, MessageAttachment, MessageEvent, MessageRecord
+from broker.store.tables import Attachment, MessageAttachment, MessageEvent, MessageRecord, ParkedRecord
 
 
 async def purge_bodies(session: AsyncSession, last_step_before: dt.datetime, now: dt.datetime) -> list[str]:
@@ -60,3 +60,13 @@ async def purge_attachments(session: AsyncSession, uploaded_before: dt.datetime,
             update(Attachment).where(Attachment.attachment_id.in_(ids)).values(content=None, purged_at=now)
         )
     return ids
+
+
+async def purge_parked(session: AsyncSession, parked_before: dt.datetime) -> int:
+    """Empty the values of parked (rejected) records older than the cutoff; their position and code stay."""
+    result = await session.execute(
+        update(ParkedRecord)
+        .where(ParkedRecord.parked_at < parked_before, ParkedRecord.value.is_not(None))
+        .values(value=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

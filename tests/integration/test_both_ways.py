@@ -17,6 +17,7 @@ from broker.devinfra.samples import EXAMPLE_ATTACHMENT, example_message
 from broker.domain.catalogue import CATALOGUE, Direction
 from broker.overdue import flag_overdue
 from broker.services import Services
+from broker.store.retention import purge_parked
 from broker.store.tables import AuditEntry, ParkedRecord
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
@@ -228,6 +229,10 @@ async def test_a_malformed_record_is_receipted_parked_and_the_partition_moves_on
     async with services.sessions() as session:
         parked = (await session.execute(select(ParkedRecord).where(ParkedRecord.kafka_offset == bad.offset))).scalars()
         assert [p.error_code for p in parked if p.topic == "silta.from.hva-08.v1"] == ["xml-not-well-formed"]
+    async with services.sessions() as session, session.begin():  # retention empties the parked value
+        assert await purge_parked(session, dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) >= 1
+        values = await session.execute(select(ParkedRecord.value).where(ParkedRecord.kafka_offset == bad.offset))
+        assert set(values.scalars()) == {None}
 
 
 def _position(delivery: Delivery) -> str | None:
