@@ -57,21 +57,22 @@ async def check_answer(session: AsyncSession, message: AcceptedMessage) -> Accep
             [_item(where, "not a message this sender may answer or follow up")],
         )
     if target.message_type == "information-request" and message_type is not RECEIPT:
-        await _check_request_open(session, target.message_id, message_type, where)
+        await _check_request_open(session, target.message_id, message, where)
     return dataclasses.replace(message, advances=((target.message_id, _step(message, message_type)),))
 
 
-async def _check_request_open(session: AsyncSession, request_id: str, message_type: MessageType, where: str) -> None:
+async def _check_request_open(session: AsyncSession, request_id: str, message: AcceptedMessage, where: str) -> None:
     rows = await session.execute(
         select(MessageRecord.message_type).where(
             MessageRecord.correlation_id == request_id,
             MessageRecord.message_type.in_(sorted(_CLOSING)),
+            MessageRecord.message_id != message.message_id,  # the same answer sent again is a duplicate, not a second
         )
     )
     earlier = set(rows.scalars())
     if "information-request-cancellation" in earlier:
         raise Rejection(ErrorCode.REQUEST_CANCELLED, "the request was cancelled", [_item(where, "cancelled")])
-    if "information-response" in earlier and message_type.name in _CLOSING:
+    if "information-response" in earlier and message.message_type in _CLOSING:
         raise Rejection(
             ErrorCode.REQUEST_ALREADY_ANSWERED, "the request was already answered", [_item(where, "already answered")]
         )

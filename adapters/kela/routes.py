@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from broker.auth import Caller
 from broker.domain.accepted import SaveOutcome
@@ -112,7 +113,13 @@ async def post_message(request: Request) -> JSONResponse:
     accepted = services.pipeline.accept(body, caller)
     async with services.sessions() as session:
         accepted = await check_against_store(session, accepted)
-    outcome = await services.committer.save(accepted)
+    try:
+        outcome = await services.committer.save(accepted)
+    except IntegrityError:
+        # Another answer to the same request was committed since the check: checking again names it.
+        async with services.sessions() as session:
+            await check_against_store(session, accepted)
+        raise
     if outcome is SaveOutcome.CONFLICT:
         raise Rejection(
             ErrorCode.MESSAGE_ID_CONFLICT, f"message id {accepted.message_id} was already used for a different document"

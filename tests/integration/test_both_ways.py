@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -307,3 +308,19 @@ async def test_receipts_travel_both_ways(
     [item] = await inbox_items(api, token, {sent.message_id})
     assert item["message_type"] == "receipt"
     await wait_for_status(api, token, notice, "received")
+
+
+async def test_two_answers_to_one_request_at_once_store_one(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Kela answers the organiser's request twice at the same moment: one 202, one request-already-answered."""
+    own = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
+    await inbox_items(api, token_for(), {own.message_id})
+    answers = [example_message("information-response", correlation_id=own.message_id) for _ in range(2)]
+    results = await asyncio.gather(*(post_as_kela(api, token_for(), answer) for answer in answers))
+    assert sorted(r.status_code for r in results) == [202, 409]
+    refused = next(r for r in results if r.status_code == 409)
+    assert refused.json()["code"] == "request-already-answered"
+    winner = answers[[r.status_code for r in results].index(202)]
+    again = await post_as_kela(api, token_for(), winner)  # the same answer again is a duplicate, not a second
+    assert again.status_code == 202
