@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -26,7 +25,7 @@ from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
 from broker.audit.pseudonym import Pseudonymiser
-from broker.auth import TokenVerifier
+from broker.auth import TokenVerifier, load_jwks
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.routing import MunicipalityTable
 from broker.guardians.assertions import AssertionVerifier
@@ -74,9 +73,8 @@ def build_services(settings: Settings) -> Services:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.kafka_request_timeout_ms)
     relay = OutboxRelay(sessions, publisher, settings.relay_batch_size, settings.relay_poll_interval_s)
-    verifier = TokenVerifier.from_file(
-        settings.auth_jwks_file, settings.auth_issuer, settings.auth_audience, settings.auth_clients
-    )
+    jwks = load_jwks(settings.auth_jwks_file)
+    verifier = TokenVerifier(jwks, settings.auth_issuer, settings.auth_audience, settings.auth_clients)
     pipeline = build_pipeline(settings)
     inbound = InboundConsumer(
         settings.kafka_bootstrap_servers,
@@ -93,7 +91,7 @@ def build_services(settings: Settings) -> Services:
         committer=GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake),
         verifier=verifier,
         assertions=AssertionVerifier(
-            json.loads(settings.auth_jwks_file.read_text()),
+            jwks,
             settings.guardian_assertion_issuer,
             settings.guardian_assertion_audience,
         ),

@@ -51,9 +51,7 @@ class TokenVerifier:
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str, clients: dict[str, str]) -> TokenVerifier:
         """Load the public keys from a JWKS file."""
-        if not path.exists():
-            raise FileNotFoundError(f"JWKS file {path} not found; run `silta keys init` for a local run")
-        return cls(json.loads(path.read_text()), issuer, audience, clients)
+        return cls(load_jwks(path), issuer, audience, clients)
 
     def verify(self, authorization: str | None) -> Caller:
         """The caller behind an `Authorization: Bearer …` header, or a 401/403 rejection."""
@@ -79,6 +77,14 @@ class TokenVerifier:
         if party is None:
             raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id}` is not allowed to use Silta")
         return Caller(client_id, party), float(claims["exp"])
+
+
+def load_jwks(path: Path) -> dict[str, Any]:
+    """The trusted public keys (a JWKS document) from a file."""
+    if not path.exists():
+        raise FileNotFoundError(f"JWKS file {path} not found; run `silta keys init` for a local run")
+    jwks: dict[str, Any] = json.loads(path.read_text())
+    return jwks
 
 
 def decode_signed(

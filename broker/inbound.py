@@ -44,7 +44,6 @@ class InboundRecord:
     """One record read from an organiser's topic."""
 
     position: RecordPosition
-    key: bytes | None
     value: bytes | None
 
 

@@ -22,7 +22,7 @@ from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import CATALOGUE, RECEIPT, MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.parties import KELA, PartyRole, role_of
+from broker.domain.parties import KELA, PartyRole, role_of, topic_to
 from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
@@ -41,11 +41,6 @@ class Filtered:
     removed: dict[str, int]
     policy_version: str
     disclosure: dict[str, Any]
-
-
-def topic_to(party: str) -> str:
-    """The topic a party consumes: `silta.to.<party>.v1`."""
-    return f"silta.to.{party}.v1"
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from lxml import etree
 
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import RECEIPT
-from broker.domain.envelope import ENVELOPE_NAMESPACE
+from broker.domain.envelope import Envelope
 from broker.domain.errors import ErrorItem, Rejection
+from broker.domain.parties import topic_to
 from broker.signing import RecordSigner
+from broker.xml.envelope_reader import new_document
 
 SILTA = "silta"
 _RECEIPT_IDS = uuid.UUID("6d1f0c2a-5b7e-4f1d-9a3c-2e8b7d6c5f40")
@@ -69,34 +71,29 @@ def _silta_message(
     content: ReceiptContent, body: bytes, signer: RecordSigner, extra_headers: dict[str, str] | None = None
 ) -> AcceptedMessage:
     """A message Silta itself sends: no personal data, so nothing to filter; signed like every record."""
-    message_id, recipient, case_id, receipted = (
-        content.receipt_id,
-        content.recipient,
-        content.case_id,
-        content.receipted_id,
-    )
+    receipted = content.receipted_id
     headers = {
-        "silta-message-id": message_id,
+        "silta-message-id": content.receipt_id,
         "silta-message-type": RECEIPT.name,
         "silta-schema": RECEIPT.schema_header,
         "silta-sender": SILTA,
-        "silta-recipient": recipient,
+        "silta-recipient": content.recipient,
         **({"silta-correlation-id": receipted} if receipted else {}),
         **(extra_headers or {}),
     }
     headers.update(signer.signature_headers(headers, body))
     return AcceptedMessage(
-        message_id=message_id,
+        message_id=content.receipt_id,
         message_type=RECEIPT.name,
         sender=SILTA,
-        recipient=recipient,
-        case_id=case_id,
+        recipient=content.recipient,
+        case_id=content.case_id,
         correlation_id=receipted,
         content_sha256=hashlib.sha256(body).hexdigest(),
         policy_version="silta-generated",
         removed_fields={},
         disclosure={"subjects": [], "categories": ["Kind", "Outcome", "Errors"], "legal_bases": [RECEIPT.legal_basis]},
-        record=OutboundRecord(f"silta.to.{recipient}.v1", case_id, headers, body),
+        record=OutboundRecord(topic_to(content.recipient), content.case_id, headers, body),
     )
 
 
@@ -137,23 +134,20 @@ def business_receipt_id(receipted: str) -> str:
 
 def receipt_document(content: ReceiptContent) -> bytes:
     """A receipt as XML, valid against receipt-1.xsd."""
-    env, ns = ENVELOPE_NAMESPACE, RECEIPT.namespace
-    root = etree.Element(f"{{{ns}}}Receipt", nsmap={None: ns, "env": env})  # type: ignore[dict-item]  # lxml
-    envelope = etree.SubElement(root, f"{{{env}}}Envelope")
-    fields = [
-        ("MessageId", content.receipt_id),
-        ("MessageType", RECEIPT.name),
-        ("SchemaVersion", RECEIPT.schema_version),
-        ("Sender", content.sender),
-        ("Recipient", content.recipient),
-        ("CaseId", content.case_id),
-        ("CorrelationId", content.receipted_id),
-        ("CreatedAt", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-        ("LegalBasis", RECEIPT.legal_basis),
-    ]
-    for name, value in fields:
-        if value is not None:
-            etree.SubElement(envelope, f"{{{env}}}{name}").text = value
+    ns = RECEIPT.namespace
+    envelope = Envelope(
+        message_id=content.receipt_id,
+        message_type=RECEIPT.name,
+        schema_version=RECEIPT.schema_version,
+        sender=content.sender,
+        recipient=content.recipient,
+        case_id=content.case_id,
+        correlation_id=content.receipted_id,
+        data_subject=None,
+        created_at=dt.datetime.now(dt.UTC),
+        legal_basis=RECEIPT.legal_basis,
+    )
+    root = new_document(RECEIPT, envelope)
     etree.SubElement(root, f"{{{ns}}}Kind").text = content.kind
     outcome = "overdue" if content.overdue else "accepted" if content.rejection is None else "rejected"
     etree.SubElement(root, f"{{{ns}}}Outcome").text = outcome

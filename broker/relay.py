@@ -17,10 +17,9 @@ import datetime as dt
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.domain.parties import KELA
+from broker.domain.parties import KELA, topic_to
 from broker.kafka.publisher import Publisher, PublishError
 from broker.metrics import RECORDS_PUBLISHED
-from broker.pipeline import topic_to
 from broker.store import inbox
 from broker.store.audit_log import append_entries
 from broker.store.messages import disclosure_entries, mark_published, pending_records, receipt_entries

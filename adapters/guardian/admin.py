@@ -13,13 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from adapters.http import problem_responses, services_of
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.guardians.mandates import mandate_row
-from broker.services import Services
 from broker.store.mandates import upsert_mandates
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 
 
 class MandateImport(BaseModel):
@@ -28,10 +27,10 @@ class MandateImport(BaseModel):
     mandates: list[dict[str, Any]]
 
 
-@router.post("/guardian-mandates", responses=dict.fromkeys((401, 403, 422), _PROBLEM))
+@router.post("/guardian-mandates", responses=problem_responses(401, 403, 422))
 async def import_mandates(body: MandateImport, request: Request) -> dict[str, int]:
     """Create or update mandates; all rows or none."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     if caller.client_id not in services.settings.admin_clients:
         raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "only an admin client may change the mandate registry")

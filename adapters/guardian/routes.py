@@ -16,35 +16,28 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.kela.routes import read_body
+from adapters.http import media_type_of, problem_responses, read_body, services_of
 from broker.attachments import check_upload, store_attachment
 from broker.auth import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.guardians.assertions import ASSERTION_HEADER, GuardianAssertion
 from broker.guardians.upload import late_attachment, recipients_of
-from broker.guardians.view import principal_view
+from broker.guardians.view import find_open_request, principal_view
 from broker.receipts import SILTA
-from broker.services import Services
 from broker.store.audit_log import append_entries
 from broker.store.mandates import mandate_for, principals_of, spend_assertion
-from broker.store.messages import get_message, insert_accepted
+from broker.store.messages import insert_accepted
 from broker.store.tables import GuardianMandate
 from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/guardian/v1", tags=["guardian"])
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
-_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 403, 404), _PROBLEM)
+_ERRORS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404)
 _PURPOSE = "the guardian handles the principal's financial matters (442/1999 29 §; 1412/1997 17 §)"
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 async def _guardian(request: Request, session: AsyncSession) -> tuple[Caller, GuardianAssertion]:
     """The portal (by its service token) and the guardian it vouches for (by a fresh, unused assertion)."""
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     if caller.client_id not in services.settings.guardian_portal_clients:
         raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "only a guardians' portal may use /guardian/v1")
@@ -75,7 +68,7 @@ def _usage(caller: Caller, guardian: GuardianAssertion, mandate: GuardianMandate
 @router.get("/principals", responses=_ERRORS)
 async def list_principals(request: Request) -> dict[str, Any]:
     """The principals whose financial matters the guardian handles today, by opaque reference."""
-    async with _services(request).sessions() as session, session.begin():
+    async with services_of(request).sessions() as session, session.begin():
         _, guardian = await _guardian(request, session)
         mandates = await principals_of(session, guardian.guardian_id, dt.date.today())
     return {
@@ -95,7 +88,7 @@ async def list_principals(request: Request) -> dict[str, Any]:
 @router.get("/principals/{principal_ref}", responses=_ERRORS)
 async def principal(principal_ref: str, request: Request) -> dict[str, Any]:
     """Applications and their status, decisions, and open requests with every missing item and the due date."""
-    services = _services(request)
+    services = services_of(request)
     async with services.sessions() as session, session.begin():
         caller, guardian = await _guardian(request, session)
         mandate = await _mandate(session, guardian, principal_ref)
@@ -113,18 +106,18 @@ async def principal(principal_ref: str, request: Request) -> dict[str, Any]:
 @router.post(
     "/principals/{principal_ref}/requests/{request_id}/attachments",
     status_code=201,
-    responses=dict.fromkeys((401, 403, 404, 413, 415, 422), _PROBLEM),
+    responses=problem_responses(401, 403, 404, 413, 415, 422),
 )
 async def upload(principal_ref: str, request_id: str, request: Request) -> JSONResponse:
     """Answer an open request with an attachment: to Kela and, for a transferred application, the organiser."""
-    services = _services(request)
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    services = services_of(request)
+    media_type = media_type_of(request)
     async with services.sessions() as session, session.begin():
         caller, guardian = await _guardian(request, session)
         mandate = await _mandate(session, guardian, principal_ref)
-        view = await principal_view(session, services.pipeline, mandate.principal_subject, dt.date.today())
-        open_request = await get_message(session, request_id)
-        if open_request is None or request_id not in {r["message_id"] for r in view.open_requests}:
+        today = dt.date.today()
+        open_request = await find_open_request(session, services.pipeline, mandate.principal_subject, request_id, today)
+        if open_request is None:
             raise Rejection(ErrorCode.REQUEST_NOT_FOUND, "no open request with that id for this principal")
         content = await read_body(request, services.settings.max_attachment_bytes)
         check_upload(content, media_type, services.settings.max_attachment_bytes)

@@ -19,15 +19,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.kela.routes import read_body
+from adapters.http import media_type_of, problem_responses, read_body, services_of
 from broker.attachments import check_upload, fetchable, store_attachment
 from broker.domain.errors import ErrorCode, Rejection
-from broker.services import Services
 from broker.store.audit_log import append_entries
 from broker.store.tables import MessageAttachment, MessageRecord
 
 router = APIRouter(tags=["attachments"])
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 _FETCH_PURPOSE = "read an attachment of a message the party sent or received"
 
 
@@ -41,15 +39,10 @@ class StoredAttachment(BaseModel):
     href: str
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
 async def _upload(request: Request) -> JSONResponse:
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = media_type_of(request)
     content = await read_body(request, services.settings.max_attachment_bytes)
     check_upload(content, media_type, services.settings.max_attachment_bytes)
     async with services.sessions() as session, session.begin():
@@ -67,7 +60,7 @@ async def _upload(request: Request) -> JSONResponse:
 _UPLOAD: dict[str, Any] = {
     "status_code": 201,
     "response_model": StoredAttachment,
-    "responses": dict.fromkeys((401, 413, 415, 422), _PROBLEM),
+    "responses": problem_responses(401, 413, 415, 422),
     "openapi_extra": {"requestBody": {"required": True, "content": {"application/pdf": {}, "image/png": {}}}},
 }
 
@@ -84,10 +77,10 @@ async def upload(request: Request) -> JSONResponse:
     return await _upload(request)
 
 
-@router.get("/attachments/{attachment_id}", response_class=Response, responses=dict.fromkeys((401, 404), _PROBLEM))
+@router.get("/attachments/{attachment_id}", response_class=Response, responses=problem_responses(401, 404))
 async def fetch(attachment_id: str, request: Request) -> Response:
     """The attachment's content, for its uploader and the parties of a message that references it."""
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     async with services.sessions() as session, session.begin():
         attachment = await fetchable(session, attachment_id, caller.party)

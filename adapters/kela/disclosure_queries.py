@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from adapters.http import problem_responses, services_of
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.identity_code import identity_code_problem
-from broker.services import Services
 from broker.store.audit_log import append_entries, entries_about
 
 router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"])
@@ -46,11 +46,11 @@ class DisclosureAnswer(BaseModel):
 @router.post(
     "/disclosure-queries",
     response_model=DisclosureAnswer,
-    responses={code: {"description": "RFC 9457 problem document"} for code in (401, 403, 422)},
+    responses=problem_responses(401, 403, 422),
 )
 async def disclosure_query(query: DisclosureQuery, request: Request) -> DisclosureAnswer:
     """List who received or used a person's data; the query is itself logged as a usage."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     problem = identity_code_problem(query.personal_identity_code)
     if problem is not None:

@@ -18,25 +18,23 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.http import problem_responses, services_of
 from broker.auth import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.receipts import business_receipt, business_receipt_id
-from broker.services import Services
 from broker.store import inbox
 from broker.store.audit_log import append_entries
-from broker.store.messages import get_message, insert_accepted, known_hashes
-from broker.store.tables import MessageRecord
+from broker.store.messages import get_message, insert_accepted
+from broker.store.tables import InboxEntry, MessageRecord
 from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"])
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 _POLL_INTERVAL_S = 0.25
 _READ_PURPOSE = "handle the client's case at Kela"
 _MAX_CURSOR_DIGITS = 18
 _XML_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/xml": {}}, "description": "The message as Kela may receive it"},
-    401: _PROBLEM,
-    404: _PROBLEM,
+    **problem_responses(401, 404),
 }
 
 
@@ -69,18 +67,13 @@ class ReceiptAnswer(BaseModel):
     status_url: str
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
 def _cursor(after: str) -> int:
     if not after.isdigit() or len(after) > _MAX_CURSOR_DIGITS:
         raise Rejection(ErrorCode.CURSOR_INVALID, f"the cursor {after[:40]!r} is not one Silta gave out")
     return int(after)
 
 
-@router.get("", response_model=InboxPage, responses=dict.fromkeys((401, 422), _PROBLEM))
+@router.get("", response_model=InboxPage, responses=problem_responses(401, 422))
 async def list_inbox(
     request: Request,
     after: Annotated[str, Query(max_length=_MAX_CURSOR_DIGITS)] = "0",
@@ -88,7 +81,7 @@ async def list_inbox(
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
 ) -> InboxPage:
     """Unreceipted messages after the cursor, oldest first; waits up to `wait` seconds for one to arrive."""
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     cursor = _cursor(after)
     deadline = time.monotonic() + wait
@@ -117,31 +110,30 @@ async def list_inbox(
 )
 async def read_message(message_id: str, request: Request) -> Response:
     """The message's XML as Kela may receive it; the read is written to the usage log."""
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     async with services.sessions() as session, session.begin():
-        message = await _inbox_message(session, caller, message_id)
+        _, message = await _inbox_message(session, caller, message_id)
         await append_entries(session, "usage", [_usage(caller, message)], dt.datetime.now(dt.UTC))
     return Response(message.body, media_type="application/xml")
 
 
-@router.post("/{message_id}/receipt", response_model=ReceiptAnswer, responses=dict.fromkeys((401, 404, 422), _PROBLEM))
+@router.post("/{message_id}/receipt", response_model=ReceiptAnswer, responses=problem_responses(401, 404, 422))
 async def receipt_message(
     message_id: str, request: Request, receipt: Annotated[ReceiptRequest | None, Body()] = None
 ) -> ReceiptAnswer:
     """Take the message into Kela's case system: the organiser gets a business receipt, the entry closes."""
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     receipt_id = business_receipt_id(message_id)
     async with services.sessions() as session, session.begin():
-        message = await _inbox_message(session, caller, message_id)
-        entry = await inbox.entry(session, caller.party, message_id)
-        if entry is not None and entry.receipted_at is None:
+        # the entry's row lock makes a second, concurrent receipt wait and then find it receipted
+        entry, message = await _inbox_message(session, caller, message_id, lock=True)
+        if entry.receipted_at is None:
             reference = receipt.case_reference if receipt else None
             document = business_receipt(receipt_id, message_id, message.sender, message.case_id, reference)
             accepted = await check_against_store(session, services.pipeline.accept(document, caller))
-            if not await known_hashes(session, [receipt_id]):
-                await insert_accepted(session, [accepted])
+            await insert_accepted(session, [accepted])
             await inbox.mark_receipted(session, entry.seq, receipt_id, dt.datetime.now(dt.UTC))
     services.relay.wake()
     return ReceiptAnswer(
@@ -149,12 +141,15 @@ async def receipt_message(
     )
 
 
-async def _inbox_message(session: AsyncSession, caller: Caller, message_id: str) -> MessageRecord:
-    entry = await inbox.entry(session, caller.party, message_id)
+async def _inbox_message(
+    session: AsyncSession, caller: Caller, message_id: str, *, lock: bool = False
+) -> tuple[InboxEntry, MessageRecord]:
+    """The caller's inbox entry of a message and the message, or `message-not-found`."""
+    entry = await inbox.entry(session, caller.party, message_id, lock=lock)
     message = None if entry is None else await get_message(session, message_id)
-    if message is None or message.purged_at is not None:
+    if entry is None or message is None or message.purged_at is not None:
         raise Rejection(ErrorCode.MESSAGE_NOT_FOUND, f"no message {message_id} in your inbox")
-    return message
+    return entry, message
 
 
 def _usage(caller: Caller, message: MessageRecord) -> tuple[str | None, dict[str, Any]]:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from adapters.http import media_type_of, problem_responses, read_body, services_of
 from broker.auth import Caller
 from broker.domain.accepted import SaveOutcome
 from broker.domain.errors import ErrorCode, Rejection
@@ -26,7 +27,6 @@ from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/kela/v1", tags=["kela"])
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 
 
 class Accepted(BaseModel):
@@ -63,28 +63,8 @@ class MessageStatus(BaseModel):
     history: list[StatusStepOut]
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, refused as soon as it grows past `max_bytes`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise Rejection(ErrorCode.BODY_TOO_LARGE, f"the body is over {max_bytes} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise Rejection(ErrorCode.BODY_TOO_LARGE, f"the body is over {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _require_xml(request: Request) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = media_type_of(request)
     if media_type not in XML_MEDIA_TYPES:
         raise Rejection(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
@@ -100,13 +80,13 @@ def _status_url(services: Services, message_id: str) -> str:
     "/messages",
     status_code=202,
     response_model=Accepted,
-    responses=dict.fromkeys((400, 401, 403, 409, 413, 415, 422), _PROBLEM),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
 async def post_message(request: Request) -> JSONResponse:
     """Accept one XML message: validated, routed, filtered and stored before the 202."""
     started = time.perf_counter()
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     _require_xml(request)
     body = await read_body(request, services.settings.max_message_bytes)
@@ -131,10 +111,10 @@ async def post_message(request: Request) -> JSONResponse:
     return JSONResponse(answer.model_dump(), status_code=202)
 
 
-@router.get("/messages/{message_id}", response_model=MessageStatus, responses=dict.fromkeys((401, 403, 404), _PROBLEM))
+@router.get("/messages/{message_id}", response_model=MessageStatus, responses=problem_responses(401, 403, 404))
 async def message_status(message_id: str, request: Request) -> dict[str, Any]:
     """The status of a message the caller sent or receives."""
-    services = _services(request)
+    services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
     async with services.sessions() as session:
         message = await get_message(session, message_id)

@@ -38,3 +38,8 @@ def role_of(party: str) -> PartyRole | None:
 def all_organisers() -> list[str]:
     """The 22 organisers: the 21 wellbeing services counties and the City of Helsinki."""
     return [organiser_id(f"{n:02d}") for n in range(1, 22)] + [organiser_id("90")]
+
+
+def topic_to(party: str) -> str:
+    """The topic a party consumes: `silta.to.<party>.v1`."""
+    return f"silta.to.{party}.v1"

@@ -14,10 +14,11 @@ import uuid
 from lxml import etree
 
 from broker.domain.catalogue import CATALOGUE
-from broker.domain.envelope import ENVELOPE_NAMESPACE
+from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.parties import KELA, PartyRole, role_of
 from broker.receipts import SILTA
 from broker.store.tables import Attachment, MessageRecord
+from broker.xml.envelope_reader import new_document
 
 LATE_ATTACHMENT = CATALOGUE["late-attachment"]
 _REQUEST_NS = CATALOGUE["information-request"].namespace
@@ -34,22 +35,19 @@ def late_attachment(request: MessageRecord, attachment: Attachment, recipient: s
     """The late-attachment document for one recipient, built from the request's stored body."""
     source = etree.fromstring(request.body)
     env, ns = ENVELOPE_NAMESPACE, LATE_ATTACHMENT.namespace
-    root = etree.Element(f"{{{ns}}}{LATE_ATTACHMENT.root_element}", nsmap={None: ns, "env": env})  # type: ignore[dict-item]
-    envelope = etree.SubElement(root, f"{{{env}}}Envelope")
-    fields = [
-        ("MessageId", str(uuid.uuid4())),
-        ("MessageType", LATE_ATTACHMENT.name),
-        ("SchemaVersion", LATE_ATTACHMENT.schema_version),
-        ("Sender", SILTA),
-        ("Recipient", recipient),
-        ("CaseId", request.case_id),
-        ("CorrelationId", request.message_id),
-        ("DataSubject", source.findtext(f"{{{env}}}Envelope/{{{env}}}DataSubject")),
-        ("CreatedAt", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-        ("LegalBasis", GUARDIAN_LEGAL_BASIS),
-    ]
-    for name, value in fields:
-        etree.SubElement(envelope, f"{{{env}}}{name}").text = value
+    envelope = Envelope(
+        message_id=str(uuid.uuid4()),
+        message_type=LATE_ATTACHMENT.name,
+        schema_version=LATE_ATTACHMENT.schema_version,
+        sender=SILTA,
+        recipient=recipient,
+        case_id=request.case_id,
+        correlation_id=request.message_id,
+        data_subject=source.findtext(f"{{{env}}}Envelope/{{{env}}}DataSubject"),
+        created_at=dt.datetime.now(dt.UTC),
+        legal_basis=GUARDIAN_LEGAL_BASIS,
+    )
+    root = new_document(LATE_ATTACHMENT, envelope)
     client = etree.SubElement(root, f"{{{ns}}}Client")
     source_client = source.find(f"{{{_REQUEST_NS}}}Client")
     for child in source_client if source_client is not None else []:

@@ -71,6 +71,19 @@ async def principal_view(
     return view
 
 
+async def find_open_request(
+    session: AsyncSession, pipeline: MessagePipeline, subject: str, request_id: str, today: dt.date
+) -> MessageRecord | None:
+    """The request if it is one of the principal's open requests the guardian may answer; else None."""
+    message = await session.get(MessageRecord, request_id)
+    if message is None or message.subject != subject or message.purged_at is not None:
+        return None
+    if message.message_type != "information-request":
+        return None
+    answers = (await _answers(session, [request_id])).get(request_id, [])
+    return message if _open_request(pipeline, message, answers, today, PrincipalView()) is not None else None
+
+
 def _open_request(
     pipeline: MessagePipeline,
     message: MessageRecord,

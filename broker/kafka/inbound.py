@@ -96,4 +96,4 @@ class InboundConsumer:
 
 
 def _inbound(record: ConsumerRecord[bytes, bytes]) -> InboundRecord:
-    return InboundRecord(RecordPosition(record.topic, record.partition, record.offset), record.key, record.value)
+    return InboundRecord(RecordPosition(record.topic, record.partition, record.offset), record.value)

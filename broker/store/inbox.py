@@ -49,11 +49,10 @@ async def open_items(session: AsyncSession, recipient: str, after: int, limit: i
     return [InboxItem(seq, message_id, message_type) for seq, message_id, message_type in rows]
 
 
-async def entry(session: AsyncSession, recipient: str, message_id: str) -> InboxEntry | None:
-    """The inbox entry of one message, if it was delivered to `recipient`."""
-    found = await session.execute(
-        select(InboxEntry).where(InboxEntry.recipient == recipient, InboxEntry.message_id == message_id)
-    )
+async def entry(session: AsyncSession, recipient: str, message_id: str, *, lock: bool = False) -> InboxEntry | None:
+    """The inbox entry of one message, if it was delivered to `recipient`; `lock` holds its row (PostgreSQL)."""
+    query = select(InboxEntry).where(InboxEntry.recipient == recipient, InboxEntry.message_id == message_id)
+    found = await session.execute(query.with_for_update() if lock else query)
     return found.scalar_one_or_none()
 
 

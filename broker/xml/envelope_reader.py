@@ -1,4 +1,4 @@
-"""Read the envelope out of a schema-valid document, and write the routed recipient into it."""
+"""Read the envelope out of a schema-valid document, write the routed recipient into it, or start a new one."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 
 from lxml import etree
 
+from broker.domain.catalogue import MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 
 _NS = {"env": ENVELOPE_NAMESPACE}
@@ -55,3 +56,27 @@ def set_recipient(root: etree._Element, recipient: str) -> None:
             raise ValueError("envelope has no sender")
         sender.addnext(node)
     node.text = recipient
+
+
+def new_document(message_type: MessageType, envelope: Envelope) -> etree._Element:
+    """The root of a new document of `message_type` holding `envelope`; the caller appends the body."""
+    namespace = message_type.namespace
+    tag = f"{{{namespace}}}{message_type.root_element}"
+    root = etree.Element(tag, nsmap={None: namespace, "env": ENVELOPE_NAMESPACE})  # type: ignore[dict-item]  # lxml
+    node = etree.SubElement(root, f"{{{ENVELOPE_NAMESPACE}}}Envelope")
+    fields = [
+        ("MessageId", envelope.message_id),
+        ("MessageType", envelope.message_type),
+        ("SchemaVersion", envelope.schema_version),
+        ("Sender", envelope.sender),
+        ("Recipient", envelope.recipient),
+        ("CaseId", envelope.case_id),
+        ("CorrelationId", envelope.correlation_id),
+        ("DataSubject", envelope.data_subject),
+        ("CreatedAt", envelope.created_at.isoformat(timespec="seconds")),
+        ("LegalBasis", envelope.legal_basis),
+    ]
+    for name, value in fields:
+        if value is not None:
+            etree.SubElement(node, f"{{{ENVELOPE_NAMESPACE}}}{name}").text = value
+    return root

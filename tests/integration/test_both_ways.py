@@ -324,3 +324,45 @@ async def test_two_answers_to_one_request_at_once_store_one(
     winner = answers[[r.status_code for r in results].index(202)]
     again = await post_as_kela(api, token_for(), winner)  # the same answer again is a duplicate, not a second
     assert again.status_code == 202
+
+
+async def test_an_answer_to_a_message_of_the_wrong_type_is_refused(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Kela's response naming the organiser's decision notice (not a request): 422 correlation-wrong-type."""
+    notice = await send_as_organiser(kafka, example_message("decision-notice"))
+    await inbox_items(api, token_for(), {notice.message_id})
+    answer = await post_as_kela(
+        api, token_for(), example_message("information-response", correlation_id=notice.message_id)
+    )
+    assert (answer.status_code, answer.json()["code"]) == (422, "correlation-wrong-type")
+    assert answer.json()["errors"][0]["path"].endswith("/Envelope/CorrelationId")
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "path"),
+    [({"after": "abc"}, "cursor-invalid", None), ({"limit": "0"}, "request-invalid", "/query/limit")],
+    ids=["cursor-not-given-out", "limit-zero"],
+)
+async def test_inbox_parameters_are_checked(
+    params: dict[str, str], code: str, path: str | None, api: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    """A cursor Silta never gave out, or a limit outside 1-500: 422 with its own code."""
+    answer = await api.get("/kela/v1/inbox", params=params, headers=_auth(token_for()))
+    assert (answer.status_code, answer.json()["code"]) == (422, code)
+    if path is not None:
+        assert [e["path"] for e in answer.json()["errors"]] == [path]
+
+
+async def test_a_message_not_in_the_callers_inbox_is_not_found(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """Kela's own outgoing message is not in its inbox: reading or receipting it is 404 message-not-found."""
+    message_id = str(uuid.uuid4())
+    document = example_message("unemployment-notice", message_id=message_id, municipality=CLIENT_MUNICIPALITY)
+    assert (await post_as_kela(api, token_for(), document)).status_code == 202
+    for answer in (
+        await api.get(f"/kela/v1/inbox/{message_id}", headers=_auth(token_for())),
+        await api.post(f"/kela/v1/inbox/{message_id}/receipt", headers=_auth(token_for())),
+    ):
+        assert (answer.status_code, answer.json()["code"]) == (404, "message-not-found")

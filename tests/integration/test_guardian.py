@@ -217,3 +217,19 @@ async def test_full_story_guardian_answers_kelas_request_with_an_upload(
     )
     usages = [u["details"] for u in query.json()["usages"]]
     assert any(u.get("user") == "edv-0001" and u.get("party") == "guardian" for u in usages)
+
+
+async def test_an_upload_to_a_request_that_is_not_open_for_the_principal_is_not_found(
+    api: httpx.AsyncClient, refs: dict[str, str], guardian_headers: Headers, token_for: Callable[..., str]
+) -> None:
+    """An unknown request, or one addressed to the organiser rather than the client: 404 request-not-found."""
+    to_organiser = str(uuid.uuid4())
+    document = example_message("information-request", message_id=to_organiser)
+    assert (await post_as_kela(api, token_for(), document)).status_code == 202
+    for request_id in (str(uuid.uuid4()), to_organiser):
+        answer = await api.post(
+            f"/guardian/v1/principals/{refs['valid']}/requests/{request_id}/attachments",
+            content=EXAMPLE_ATTACHMENT.read_bytes(),
+            headers=guardian_headers("edv-0001") | {"Content-Type": "application/pdf"},
+        )
+        assert (answer.status_code, answer.json()["code"]) == (404, "request-not-found")

@@ -1,0 +1,43 @@
+"""What every REST adapter shares: the services, the request body within a limit, its media type, problem docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from broker.domain.errors import ErrorCode, Rejection
+from broker.services import Services
+
+_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
+
+
+def services_of(request: Request) -> Services:
+    """The services the app's lifespan built."""
+    services: Services = request.app.state.services
+    return services
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` saying that each status answers with an RFC 9457 problem document."""
+    return dict.fromkeys(statuses, _PROBLEM)
+
+
+def media_type_of(request: Request) -> str:
+    """The request's media type, lower case, without parameters (empty if none was sent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused as soon as it grows past `max_bytes`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise Rejection(ErrorCode.BODY_TOO_LARGE, f"the body is over {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise Rejection(ErrorCode.BODY_TOO_LARGE, f"the body is over {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
