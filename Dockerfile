@@ -7,6 +7,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY broker ./broker
 COPY adapters ./adapters
+COPY entrypoints ./entrypoints
 COPY schemas ./schemas
 COPY policies ./policies
 COPY migrations ./migrations

@@ -23,10 +23,10 @@ deps: $(VENV)/.synced  ## Python packages from the lock file
 	@command -v mvn >/dev/null || { echo "Maven is missing: apt-get install maven"; exit 1; }
 
 kafka-jars: deps  ## fetch the Apache Kafka broker jars with Maven (once)
-	$(PY) -c "from pathlib import Path; from broker.devinfra.kafka import fetch_kafka_jars; print(fetch_kafka_jars(Path('.cache')))"
+	$(PY) -c "from pathlib import Path; from devinfra.kafka import fetch_kafka_jars; print(fetch_kafka_jars(Path('.cache')))"
 
 run: kafka-jars  ## local Kafka + the service on SQLite, API on 127.0.0.1:8080; Ctrl-C stops all
-	$(VENV)/bin/silta run
+	$(PY) -m devinfra.run
 
 test: kafka-jars  ## every test: unit, integration (real Kafka + PostgreSQL), e2e
 	$(PY) -m pytest

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 
 from broker.domain.errors import ErrorCode, Rejection
-from broker.services import Services
+from broker.services.registry import Services
 
 _PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 

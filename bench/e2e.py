@@ -35,15 +35,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.municipality.client import OrganiserClient
 from broker.audit.pseudonym import ensure_pseudonym_key
-from broker.auth import mint_token, public_jwks
-from broker.devinfra.kafka import fetch_kafka_jars, start_local_kafka
-from broker.devinfra.ports import free_port, wait_for_port
-from broker.devinfra.postgres import LocalPostgres
-from broker.devinfra.samples import application_transfer
+from broker.crypto.keys import ensure_ed25519_key
+from broker.crypto.tokens import mint_token, public_jwks
 from broker.kafka.topics import ensure_topics
-from broker.keys import ensure_ed25519_key
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
+from devinfra.kafka import fetch_kafka_jars, start_local_kafka
+from devinfra.ports import free_port, wait_for_port
+from devinfra.postgres import LocalPostgres
+from devinfra.samples import application_transfer
 
 
 @dataclass
@@ -169,7 +169,7 @@ def start_service(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`silta serve` as a separate process, as in production."""
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "broker.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "entrypoints.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     if not wait_for_port(int(env["SILTA_API_PORT"]), 60):
         raise RuntimeError(f"service did not start:\n{log.read_text()[-3000:]}")

@@ -17,7 +17,8 @@ from lxml import etree
 
 from broker.audit.disclosure import disclosure_facts
 from broker.audit.pseudonym import Pseudonymiser
-from broker.auth import Caller
+from broker.crypto.signing import RecordSigner
+from broker.crypto.tokens import Caller
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import CATALOGUE, RECEIPT, MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
@@ -26,7 +27,6 @@ from broker.domain.parties import KELA, PartyRole, role_of, topic_to
 from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
-from broker.signing import RecordSigner
 from broker.xml.attachments import manifest
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted

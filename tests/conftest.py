@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.auth import Caller, mint_token, public_jwks
-from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
-from broker.devinfra.ports import free_port
-from broker.devinfra.postgres import LocalPostgres
-from broker.guardians.assertions import mint_guardian_assertion
-from broker.keys import ensure_ed25519_key
+from broker.crypto.assertions import mint_guardian_assertion
+from broker.crypto.keys import ensure_ed25519_key
+from broker.crypto.tokens import Caller, mint_token, public_jwks
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
+from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
+from devinfra.ports import free_port
+from devinfra.postgres import LocalPostgres
 
 # Every Settings() in the tests uses a pseudonym key of their own, never a developer's.
 _PSEUDONYM_KEY = Path(tempfile.mkdtemp(prefix="silta-test-keys-")) / "pseudonym.key"

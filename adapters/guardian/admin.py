@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from adapters.http import problem_responses, services_of
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.guardians.mandates import mandate_row
+from broker.domain.mandates import mandate_row
 from broker.store.mandates import upsert_mandates
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])

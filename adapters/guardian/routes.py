@@ -17,18 +17,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.http import media_type_of, problem_responses, read_body, services_of
-from broker.attachments import check_upload, store_attachment
-from broker.auth import Caller
+from broker.crypto.assertions import ASSERTION_HEADER, GuardianAssertion
+from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
-from broker.guardians.assertions import ASSERTION_HEADER, GuardianAssertion
-from broker.guardians.upload import late_attachment, recipients_of
-from broker.guardians.view import find_open_request, principal_view
-from broker.receipts import SILTA
+from broker.services.attachments import check_upload, store_attachment
+from broker.services.checks import check_against_store
+from broker.services.guardian_upload import late_attachment, recipients_of
+from broker.services.guardian_view import find_open_request, principal_view
+from broker.services.receipts import SILTA
 from broker.store.audit_log import append_entries
 from broker.store.mandates import mandate_for, principals_of, spend_assertion
 from broker.store.messages import insert_accepted
 from broker.store.tables import GuardianMandate
-from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/guardian/v1", tags=["guardian"])
 _ERRORS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404)

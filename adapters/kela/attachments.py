@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.http import media_type_of, problem_responses, read_body, services_of
-from broker.attachments import check_upload, fetchable, store_attachment
 from broker.domain.errors import ErrorCode, Rejection
+from broker.services.attachments import check_upload, fetchable, store_attachment
 from broker.store.audit_log import append_entries
 from broker.store.tables import MessageAttachment, MessageRecord
 

@@ -19,14 +19,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.http import problem_responses, services_of
-from broker.auth import Caller
+from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
-from broker.receipts import business_receipt, business_receipt_id
+from broker.services.checks import check_against_store
+from broker.services.receipts import business_receipt, business_receipt_id
 from broker.store import inbox
 from broker.store.audit_log import append_entries
 from broker.store.messages import get_message, insert_accepted
 from broker.store.tables import InboxEntry, MessageRecord
-from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"])
 _POLL_INTERVAL_S = 0.25

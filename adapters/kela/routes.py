@@ -16,14 +16,14 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from adapters.http import media_type_of, problem_responses, read_body, services_of
-from broker.auth import Caller
+from broker.crypto.tokens import Caller
 from broker.domain.accepted import SaveOutcome
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS, MESSAGES_ACCEPTED
-from broker.services import Services
+from broker.services.checks import check_against_store
+from broker.services.registry import Services
 from broker.store.messages import get_message
 from broker.store.tracking import history
-from broker.store_checks import check_against_store
 
 router = APIRouter(prefix="/kela/v1", tags=["kela"])
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})

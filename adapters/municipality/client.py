@@ -24,10 +24,10 @@ from adapters.municipality.messages import (
     application_transfer_from_xml,
     silta_message_from_xml,
 )
+from broker.crypto.signing import verify_record
 from broker.domain.catalogue import APPLICATION_TRANSFER
 from broker.domain.errors import ErrorCode, Rejection
 from broker.settings import PROJECT_ROOT
-from broker.signing import verify_record
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry
 

@@ -9,8 +9,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from broker.domain.parties import all_organisers
-from broker.inbound import InboundProcessor, InboundRecord
-from broker.receipts import RecordPosition
+from broker.services.inbound import InboundProcessor, InboundRecord
+from broker.services.receipts import RecordPosition
 
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.pseudonym import Pseudonymiser
-from broker.guardians.assertions import GuardianAssertion
-from broker.guardians.mandates import MandateRow, covers_financial_matters
+from broker.crypto.assertions import GuardianAssertion
+from broker.domain.mandates import MandateRow, covers_financial_matters
 from broker.store.tables import GuardianMandate, SpentAssertion
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.ports import free_port
+from devinfra.kafka import LocalKafka
+from devinfra.ports import free_port
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
 
 
@@ -37,7 +37,7 @@ class ServiceProcess:
         """Start the service and wait until /health/live answers."""
         with open(self.log, "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "broker.cli", "serve"],
+                [sys.executable, "-m", "entrypoints.cli", "serve"],
                 env={**self.env, **overrides},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import application_transfer
+from devinfra.kafka import LocalKafka
+from devinfra.samples import application_transfer
 from tests.e2e.conftest import ServiceProcess
 from tests.integration.kafka_helpers import collect, delivered_ids
 

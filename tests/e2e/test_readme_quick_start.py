@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.ports import free_port
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
+from devinfra.kafka import LocalKafka
+from devinfra.ports import free_port
 from tests.e2e.conftest import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,12 @@ DECISION_ID = "fa20e7c0-a59d-584f-a102-de2bfe8995f0"  # decision-notice.xml
 
 def _silta(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "broker.cli", *args], env=env, capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return result.stdout.strip()
 
@@ -37,7 +42,7 @@ def _silta(env: dict[str, str], *args: str) -> str:
 def _listen_until(env: dict[str, str], message_id: str, timeout_s: float = 60) -> str:
     """Run `silta org listen --org hva-08` until the line of `message_id` appears; that line."""
     group = f"readme-{time.time()}"
-    command = [sys.executable, "-m", "broker.cli", "org", "listen", "--org", "hva-08", "--group", group]
+    command = [sys.executable, "-m", "entrypoints.cli", "org", "listen", "--org", "hva-08", "--group", group]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as listener:
         watchdog = threading.Timer(timeout_s, listener.kill)  # ends the read loop below if nothing comes
         watchdog.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from adapters.municipality.sender import OrganiserSender, SentMessage
-from broker.devinfra.kafka import LocalKafka
+from devinfra.kafka import LocalKafka
 
 
 async def send_as_organiser(

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from broker.app import create_app
-from broker.devinfra.kafka import LocalKafka
-from broker.services import Services
+from broker.services.registry import Services
 from broker.settings import Settings
+from devinfra.kafka import LocalKafka
+from entrypoints.api import create_app
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from adapters.municipality.client import InvalidRecord
 from adapters.municipality.messages import ApplicationTransfer
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import application_transfer
-from broker.services import Services
+from broker.services.registry import Services
 from broker.store.tables import MessageRecord, OutboxRecord
+from devinfra.kafka import LocalKafka
+from devinfra.samples import application_transfer
 from tests.conftest import KELA, RECORD_KEY
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.kafka_helpers import collect, delivered_ids

@@ -14,11 +14,11 @@ from sqlalchemy import update
 
 from adapters.municipality.attachments import AttachmentClient
 from adapters.municipality.messages import SiltaMessage
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import EXAMPLE_ATTACHMENT, example_message
-from broker.services import Services
+from broker.services.registry import Services
 from broker.store.retention import purge_attachments
 from broker.store.tables import MessageRecord
+from devinfra.kafka import LocalKafka
+from devinfra.samples import EXAMPLE_ATTACHMENT, example_message
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect
 

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from adapters.municipality.client import Delivery, InvalidRecord
 from adapters.municipality.messages import SiltaMessage
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import EXAMPLE_ATTACHMENT, example_message
 from broker.domain.catalogue import CATALOGUE, Direction
-from broker.overdue import flag_overdue
-from broker.services import Services
+from broker.services.overdue import flag_overdue
+from broker.services.registry import Services
 from broker.store.retention import purge_parked
 from broker.store.tables import AuditEntry, ParkedRecord
+from devinfra.kafka import LocalKafka
+from devinfra.samples import EXAMPLE_ATTACHMENT, example_message
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect, correlation_id, delivered_ids

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from broker.audit.chain import ChainProblem
-from broker.devinfra.samples import application_transfer
-from broker.services import Services
+from broker.services.registry import Services
 from broker.store.audit_log import verify_log
 from broker.store.retention import purge_bodies
 from broker.store.tables import AuditEntry, MessageEvent, MessageRecord
+from devinfra.samples import application_transfer
 from tests.integration.api_helpers import wait_for_status
 
 pytestmark = pytest.mark.integration

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from adapters.municipality.messages import SiltaMessage
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer, example_message
-from broker.services import Services
+from broker.services.registry import Services
 from broker.store.tables import GuardianMandate
+from devinfra.kafka import LocalKafka
+from devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer, example_message
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.auth import Caller
-from broker.cli import main
-from broker.guardians.assertions import AssertionVerifier
+from broker.crypto.assertions import AssertionVerifier
+from broker.crypto.tokens import Caller
+from entrypoints.cli import main
 
 pytestmark = pytest.mark.integration
 HEADER = "guardian_id,principal_identity_code,scope,valid_from,valid_to,source_reference\n"

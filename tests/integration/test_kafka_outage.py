@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from broker.devinfra.kafka import LocalKafka
-from broker.devinfra.samples import application_transfer
+from devinfra.kafka import LocalKafka
+from devinfra.samples import application_transfer
 from tests.integration.kafka_helpers import collect, delivered_ids
 
 pytestmark = pytest.mark.integration

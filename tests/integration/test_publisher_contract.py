@@ -9,10 +9,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from broker.devinfra.kafka import LocalKafka
 from broker.domain.accepted import OutboundRecord
 from broker.kafka.memory import InMemoryPublisher
 from broker.kafka.publisher import KafkaPublisher, Publisher
+from devinfra.kafka import LocalKafka
 
 pytestmark = pytest.mark.integration
 ReadBack = Callable[[str, int], Awaitable[list[OutboundRecord]]]

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from broker.devinfra.samples import application_transfer
-from broker.services import Services
+from broker.services.registry import Services
 from broker.settings import PROJECT_ROOT
 from broker.store.messages import get_message
+from devinfra.samples import application_transfer
 
 pytestmark = pytest.mark.integration
 INVALID = PROJECT_ROOT / "schemas" / "examples" / "invalid"

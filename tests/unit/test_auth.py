@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.auth import TokenVerifier, mint_token
+from broker.crypto.tokens import TokenVerifier, mint_token
 from broker.domain.errors import ErrorCode, Rejection
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.auth import Caller, public_jwks
+from broker.crypto.assertions import AssertionVerifier, mint_guardian_assertion
+from broker.crypto.tokens import Caller, public_jwks
 from broker.domain.errors import ErrorCode, Rejection
-from broker.guardians.assertions import AssertionVerifier, mint_guardian_assertion
 
 KEY = Ed25519PrivateKey.generate()
 VERIFIER = AssertionVerifier(public_jwks(KEY), "guardian-portal", "silta-guardian")

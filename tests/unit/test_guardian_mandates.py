@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from broker.guardians.mandates import MandateImportError, covers_financial_matters, parse_mandates
+from broker.domain.mandates import MandateImportError, covers_financial_matters, parse_mandates
 
 HEADER = "guardian_id,principal_identity_code,scope,valid_from,valid_to,source_reference\n"
 GOOD = "edv-0001,010594Y9032,financial,2024-01-01,,DVV-EDV-2024-0001\n"

@@ -6,12 +6,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from lxml import etree
 
-from broker.app import build_pipeline
-from broker.auth import Caller
-from broker.devinfra.samples import application_transfer
+from broker.crypto.signing import verify_record
+from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.settings import Settings
-from broker.signing import verify_record
+from devinfra.samples import application_transfer
+from entrypoints.api import build_pipeline
 from tests.conftest import KELA, RECORD_KEY
 
 PIPELINE = build_pipeline(Settings())

@@ -6,14 +6,14 @@ import dataclasses
 
 import pytest
 
-from broker.app import build_pipeline
-from broker.cli import main
-from broker.devinfra.samples import application_transfer
 from broker.domain.errors import ErrorCode, Rejection
 from broker.domain.parties import PartyRole
 from broker.policy.model import FieldRule, PolicyError
 from broker.policy.report import policy_markdown, policy_table
 from broker.settings import PROJECT_ROOT, Settings
+from devinfra.samples import application_transfer
+from entrypoints.api import build_pipeline
+from entrypoints.cli import main
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.problems import problem_document
 from broker.domain.errors import ERROR_SPECS, ErrorCode, ErrorItem, Rejection
-from broker.problems import problem_document
 
 
 def test_every_error_code_has_a_status_and_title() -> None:

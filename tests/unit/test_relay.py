@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from broker.app import build_pipeline
-from broker.devinfra.samples import application_transfer
 from broker.kafka.memory import InMemoryPublisher
 from broker.kafka.publisher import PublishError
-from broker.relay import OutboxRelay
+from broker.services.relay import OutboxRelay
 from broker.settings import Settings
 from broker.store.audit_log import verify_log
 from broker.store.group_commit import GroupCommitter
 from broker.store.migrate import upgrade_database
 from broker.store.tables import AuditEntry, MessageRecord
+from devinfra.samples import application_transfer
+from entrypoints.api import build_pipeline
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())

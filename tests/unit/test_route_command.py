@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from broker.app import municipality_table
-from broker.cli import main
 from broker.domain.catalogue import CATALOGUE, Direction
-from broker.routing_report import route_lines
+from entrypoints.api import municipality_table
+from entrypoints.cli import main
+from entrypoints.routing_report import route_lines
 
 TABLE = municipality_table()
 MAINLAND = [m for m in TABLE if m.county_code is not None]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from broker.devinfra.samples import EXAMPLE
 from broker.domain.errors import ErrorCode, Rejection
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
+from devinfra.samples import EXAMPLE
 
 LIMITS = ParseLimits(max_bytes=64 * 1024, max_depth=12)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from broker.app import build_pipeline
-from broker.auth import Caller
+from broker.crypto.tokens import Caller
 from broker.domain.catalogue import CATALOGUE
 from broker.domain.errors import Rejection
 from broker.settings import PROJECT_ROOT, Settings
+from entrypoints.api import build_pipeline
 
 EXAMPLES = PROJECT_ROOT / "schemas" / "examples"
 PIPELINE = build_pipeline(Settings())

@@ -7,14 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from broker.app import build_pipeline
-from broker.devinfra.samples import application_transfer, with_extension
 from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.domain.parties import PartyRole
 from broker.policy.model import PolicyError, parse_policy
 from broker.policy.statutory_filter import apply_policy, compile_allowlist
 from broker.settings import Settings
 from broker.xml.paths import local_name
+from devinfra.samples import application_transfer, with_extension
+from entrypoints.api import build_pipeline
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())

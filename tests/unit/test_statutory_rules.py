@@ -11,9 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from broker.app import build_pipeline
-from broker.auth import Caller
-from broker.devinfra.samples import example_message
+from broker.crypto.tokens import Caller
 from broker.domain.catalogue import CATALOGUE
 from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.domain.errors import ErrorCode, Rejection
@@ -21,6 +19,8 @@ from broker.domain.parties import PartyRole
 from broker.policy.statutory_filter import apply_policy, compile_allowlist
 from broker.settings import Settings
 from broker.xml.paths import local_name
+from devinfra.samples import example_message
+from entrypoints.api import build_pipeline
 
 PIPELINE = build_pipeline(Settings())
 HVA_08 = Caller("hva-08-case-system", "hva-08")

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.pipeline import MessagePipeline
-from broker.receipts import SILTA
+from broker.services.receipts import SILTA
 from broker.store.tables import MessageRecord
 
 DECISION_TYPES = ("basic-decision-notice", "reduction-notice", "decision-notice")

@@ -20,15 +20,15 @@ import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.auth import Caller
+from broker.crypto.tokens import Caller
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.metrics import MESSAGES_REJECTED
 from broker.pipeline import MessagePipeline
-from broker.receipts import ReceiptSubject, RecordPosition, technical_receipt
+from broker.services.checks import check_against_store
+from broker.services.receipts import ReceiptSubject, RecordPosition, technical_receipt
 from broker.store.messages import classify, insert_accepted, known_hashes
 from broker.store.tables import ParkedRecord
-from broker.store_checks import check_against_store
 from broker.xml.validation import case_id_is_identity_code
 
 log = structlog.get_logger(__name__)

@@ -16,9 +16,9 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from broker.crypto.signing import RecordSigner
 from broker.domain.parties import PartyRole, role_of
-from broker.receipts import SILTA, overdue_notice
-from broker.signing import RecordSigner
+from broker.services.receipts import SILTA, overdue_notice
 from broker.store.messages import insert_accepted
 from broker.store.tables import MessageEvent, MessageRecord
 from broker.store.tracking import StatusStep, record_steps

@@ -24,25 +24,25 @@ from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
+from adapters.problems import PROBLEM_MEDIA_TYPE, problem_document
 from broker.audit.pseudonym import Pseudonymiser
-from broker.auth import TokenVerifier, load_jwks
+from broker.crypto.assertions import AssertionVerifier
+from broker.crypto.signing import RecordSigner
+from broker.crypto.tokens import TokenVerifier, load_jwks
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.routing import MunicipalityTable
-from broker.guardians.assertions import AssertionVerifier
-from broker.inbound import InboundProcessor
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
 from broker.kafka.topics import ensure_topics
 from broker.logging import configure_logging
 from broker.metrics import MESSAGES_REJECTED
-from broker.overdue import OverdueWatch
 from broker.pipeline import MessagePipeline
 from broker.policy.model import load_policies
-from broker.problems import PROBLEM_MEDIA_TYPE, problem_document
-from broker.relay import OutboxRelay
-from broker.services import Services
+from broker.services.inbound import InboundProcessor
+from broker.services.overdue import OverdueWatch
+from broker.services.registry import Services
+from broker.services.relay import OutboxRelay
 from broker.settings import Settings
-from broker.signing import RecordSigner
 from broker.store.group_commit import GroupCommitter
 from broker.xml.safe_parse import ParseLimits
 from broker.xml.validation import SchemaRegistry

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.attachments import check_manifest
-from broker.correlation import check_answer
 from broker.domain.accepted import AcceptedMessage
+from broker.services.attachments import check_manifest
+from broker.services.correlation import check_answer
 
 
 async def check_against_store(session: AsyncSession, message: AcceptedMessage) -> AcceptedMessage:

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from broker.audit.pseudonym import Pseudonymiser
-from broker.guardians.mandates import MandateRow, parse_mandates
+from broker.domain.mandates import MandateRow, parse_mandates
 from broker.settings import Settings
 from broker.store.mandates import upsert_mandates
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from broker.crypto.signing import RecordSigner
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import RECEIPT
 from broker.domain.envelope import Envelope
 from broker.domain.errors import ErrorItem, Rejection
 from broker.domain.parties import topic_to
-from broker.signing import RecordSigner
 from broker.xml.envelope_reader import new_document
 
 SILTA = "silta"

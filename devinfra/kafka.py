@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from broker.devinfra.ports import free_port
+from devinfra.ports import free_port
 
 KAFKA_VERSION = "4.1.1"
 _LOG4J_VERSION = "2.24.3"

@@ -1,4 +1,4 @@
-"""The `silta` command line: run the service, mint local tokens, listen as an organiser."""
+"""The `silta` command line: serve the API, mint local tokens, listen as an organiser, audit, retention."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from broker.settings import PROJECT_ROOT, Settings
+from broker.settings import Settings
 
 
-def _serve(settings: Settings) -> None:
+def serve(settings: Settings) -> None:
+    """Migrate the database, then serve the API with uvicorn until stopped."""
     import uvicorn
 
-    from broker.app import create_app
     from broker.store.migrate import upgrade_database
+    from entrypoints.api import create_app
 
     asyncio.run(upgrade_database(settings.database_url))
     if settings.api_workers > 1:  # each worker process builds its own app from the same environment
         uvicorn.run(
-            "broker.app:create_app",
+            "entrypoints.api:create_app",
             factory=True,
             workers=settings.api_workers,
             host=settings.api_host,
@@ -35,15 +36,15 @@ def _serve(settings: Settings) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate the database and serve the API (Kafka is expected to be running)."""
-    _serve(Settings())
+    serve(Settings())
     return 0
 
 
-def _ensure_local_keys(settings: Settings) -> list[str]:
+def ensure_local_keys(settings: Settings) -> list[str]:
     """Create whichever local keys are missing; a line per key saying where it is."""
     from broker.audit.pseudonym import ensure_pseudonym_key
-    from broker.auth import ensure_dev_keys
-    from broker.keys import ensure_ed25519_key, public_key_pem
+    from broker.crypto.keys import ensure_ed25519_key, public_key_pem
+    from broker.crypto.tokens import ensure_dev_keys
 
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     ensure_pseudonym_key(settings.pseudonym_key_file)
@@ -56,28 +57,6 @@ def _ensure_local_keys(settings: Settings) -> list[str]:
     ]
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
-    from broker.devinfra.kafka import LocalKafka, fetch_kafka_jars
-    from broker.devinfra.ports import free_port
-
-    settings = Settings()
-    _ensure_local_keys(settings)
-    port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
-    print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
-    kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), Path(args.kafka_data).resolve(), port, free_port())
-    try:
-        kafka.start()
-        print(f"silta: Kafka is up; API on http://{settings.api_host}:{settings.api_port}", flush=True)
-        _serve(settings)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        print("silta: stopping Kafka", flush=True)
-        kafka.stop()
-    return 0
-
-
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply the Alembic migrations to the configured database."""
     from broker.store.migrate import upgrade_database
@@ -88,7 +67,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_keys_init(args: argparse.Namespace) -> int:
     """Create the local keys if missing: token signing (+ JWKS), pseudonyms, record signing (+ public PEM)."""
-    for line in _ensure_local_keys(Settings()):
+    for line in ensure_local_keys(Settings()):
         print(line)
     return 0
 
@@ -99,8 +78,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     With `--guardian ID` (for a guardians' portal) print `TOKEN=…` and `ASSERTION=…` lines for `eval`:
     the portal's service token and a single-use, two-minute assertion of the guardian's identity.
     """
-    from broker.auth import ensure_dev_keys, mint_token
-    from broker.guardians.assertions import mint_guardian_assertion
+    from broker.crypto.assertions import mint_guardian_assertion
+    from broker.crypto.tokens import ensure_dev_keys, mint_token
 
     settings = Settings()
     key = ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
@@ -118,8 +97,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_guardians_import(args: argparse.Namespace) -> int:
     """Load guardian mandates from a CSV or JSON register extract; a bad row is reported and nothing stored."""
-    from broker.guardians.commands import read_mandates, store_mandates
-    from broker.guardians.mandates import MandateImportError
+    from broker.domain.mandates import MandateImportError
+    from entrypoints.guardian_commands import read_mandates, store_mandates
 
     try:
         rows = read_mandates(args.file)
@@ -152,8 +131,8 @@ def cmd_org_send(args: argparse.Namespace) -> int:
 
 def cmd_route(args: argparse.Namespace) -> int:
     """Print the recipient of a message type for each municipality code; exit 1 if any code fails."""
-    from broker.app import municipality_table
-    from broker.routing_report import route_lines
+    from entrypoints.api import municipality_table
+    from entrypoints.routing_report import route_lines
 
     lines, failed = route_lines(municipality_table(), args.type, args.codes)
     print("\n".join(lines))
@@ -162,7 +141,7 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Walk the hash chains of the disclosure and usage logs; report the first altered, inserted or deleted entry."""
-    from broker.audit.commands import verify
+    from entrypoints.audit_commands import verify
 
     counts, problem = asyncio.run(verify(Settings()))
     if problem is not None:
@@ -176,7 +155,7 @@ def cmd_audit_subject(args: argparse.Namespace) -> int:
     """Print every disclosure and usage of one person's data; reads the identity code from standard input."""
     import getpass
 
-    from broker.audit.commands import subject_report
+    from entrypoints.audit_commands import subject_report
 
     code = getpass.getpass("personal identity code: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
     for line in asyncio.run(subject_report(Settings(), code, args.operator)):
@@ -186,7 +165,7 @@ def cmd_audit_subject(args: argparse.Namespace) -> int:
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
     """Empty message bodies and attachments past the retention period; the disclosure, receipt and usage logs stay."""
-    from broker.audit.commands import run_retention
+    from entrypoints.audit_commands import run_retention
 
     settings = Settings()
     messages, attachments, cutoff = asyncio.run(run_retention(settings, args.days or settings.retention_days))
@@ -245,9 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="silta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help=cmd_serve.__doc__).set_defaults(handler=cmd_serve)
-    run = commands.add_parser("run", help=cmd_run.__doc__)
-    run.add_argument("--kafka-data", default=".silta/kafka", help="the local broker's data folder")
-    run.set_defaults(handler=cmd_run)
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help=cmd_db_upgrade.__doc__).set_defaults(handler=cmd_db_upgrade)
     keys = commands.add_parser("keys", help="local signing keys").add_subparsers(dest="keys_command", required=True)

@@ -20,8 +20,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from broker.crypto.keys import ensure_ed25519_key
 from broker.domain.errors import ErrorCode, Rejection
-from broker.keys import ensure_ed25519_key
 
 _ALGORITHMS = ["EdDSA"]
 # Verified tokens are remembered until they expire: a signature check costs more

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from broker.auth import TokenVerifier
-from broker.guardians.assertions import AssertionVerifier
+from broker.crypto.assertions import AssertionVerifier
+from broker.crypto.tokens import TokenVerifier
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
-from broker.overdue import OverdueWatch
 from broker.pipeline import MessagePipeline
-from broker.relay import OutboxRelay
+from broker.services.overdue import OverdueWatch
+from broker.services.relay import OutboxRelay
 from broker.settings import Settings
 from broker.store.group_commit import GroupCommitter
 

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.auth import DEV_KEY_ID, Caller, decode_signed, sign_claims
+from broker.crypto.tokens import DEV_KEY_ID, Caller, decode_signed, sign_claims
 from broker.domain.errors import ErrorCode, Rejection
 
 ASSERTION_HEADER = "X-Guardian-Assertion"

@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from broker.keys import load_ed25519_key
+from broker.crypto.keys import load_ed25519_key
 
 SIGNATURE_HEADER = "silta-signature"
 KEY_ID_HEADER = "silta-signature-key"

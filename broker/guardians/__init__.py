@@ -1,1 +1,0 @@
-"""Guardians (edunvalvojat): mandates, their assertions, and the limited view (442/1999 29 §, 89 §)."""
