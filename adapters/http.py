@@ -1,21 +1,54 @@
-"""What every REST adapter shares: the services, the request body within a limit, its media type, problem docs."""
+"""What every REST adapter shares: the service layer, the caller and the unit of work as dependencies.
+
+Also the request body within a limit, its media type, and the problem-document responses for OpenAPI.
+
+`Authenticated` is declared on each router, so the caller is verified before a
+body is read or validated. A route that writes commits its unit of work itself,
+as the last step before it answers (the edge owns the transaction); a unit left
+uncommitted is rolled back.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
-from broker.services.registry import Services
+from broker.services.registry import ServiceLayer
+from broker.services.unit_of_work import UnitOfWork
 
 _PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 
 
-def services_of(request: Request) -> Services:
-    """The services the app's lifespan built."""
-    services: Services = request.app.state.services
+def service_layer(request: Request) -> ServiceLayer:
+    """The service layer the app's lifespan built."""
+    services: ServiceLayer = request.app.state.services
     return services
+
+
+Services = Annotated[ServiceLayer, Depends(service_layer)]
+
+
+def authenticated(request: Request, services: Services) -> Caller:
+    """The caller of the request, by its bearer token; `token-missing`/`token-invalid`/`client-unknown` if none."""
+    caller = services.caller(request.headers.get("authorization"))
+    request.state.caller = caller
+    return caller
+
+
+Authenticated = Annotated[Caller, Depends(authenticated)]
+
+
+async def unit_of_work(services: Services) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for the request: the route commits it; otherwise it is rolled back."""
+    async with services.units() as uow:
+        yield uow
+
+
+Unit = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -10,3 +10,8 @@ ACCEPT_SECONDS = Histogram(
     "Time from request to stored message",
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+INBOUND_FAILURES = Counter(
+    "silta_inbound_failures_total",
+    "Organisers' records that failed: parked by error code, or `transient` for a fault retried with backoff",
+    ["code"],
+)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 from lxml import etree
 
@@ -19,12 +18,16 @@ from broker.audit.disclosure import disclosure_facts
 from broker.audit.pseudonym import Pseudonymiser
 from broker.crypto.signing import RecordSigner
 from broker.crypto.tokens import Caller
+from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import CATALOGUE, RECEIPT, MessageType
+from broker.domain.clock import Clock, SystemClock
+from broker.domain.disclosure import DisclosureFacts
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.parties import KELA, PartyRole, role_of, topic_to
+from broker.domain.parties import KELA, PartyRole, role_of
 from broker.domain.routing import MunicipalityTable, RoutingError
+from broker.domain.topics import destination_of
 from broker.policy.model import Policy, PolicyError
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
 from broker.xml.attachments import manifest
@@ -40,7 +43,7 @@ class Filtered:
     body: bytes
     removed: dict[str, int]
     policy_version: str
-    disclosure: dict[str, Any]
+    disclosure: DisclosureFacts
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class MessagePipeline:
     limits: ParseLimits
     pseudonyms: Pseudonymiser
     signer: RecordSigner
+    clock: Clock = field(default_factory=SystemClock)
     _allowlists: dict[tuple[str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +122,7 @@ class MessagePipeline:
             removed_fields=filtered.removed,
             disclosure=filtered.disclosure,
             record=self._record(envelope, message_type, recipient, filtered),
+            accepted_at=self.clock.now(),
             due_date=_due_date(root, message_type),
             attachments=declared,
             delivered_attachments=tuple(ref.attachment_id for ref in manifest(root)),
@@ -178,18 +183,18 @@ class MessagePipeline:
         Free text that reaches the recipient is flagged in `silta-free-text` (the paths, never the text).
         """
         headers = {
-            "silta-message-id": envelope.message_id,
-            "silta-message-type": message_type.name,
-            "silta-schema": message_type.schema_header,
-            "silta-sender": envelope.sender,
-            "silta-recipient": recipient,
+            hdr.MESSAGE_ID: envelope.message_id,
+            hdr.MESSAGE_TYPE: message_type.name,
+            hdr.SCHEMA: message_type.schema_header,
+            hdr.SENDER: envelope.sender,
+            hdr.RECIPIENT: recipient,
         }
         if envelope.correlation_id:
-            headers["silta-correlation-id"] = envelope.correlation_id
-        if filtered.disclosure["free_text"]:
-            headers["silta-free-text"] = ",".join(filtered.disclosure["free_text"])
+            headers[hdr.CORRELATION_ID] = envelope.correlation_id
+        if filtered.disclosure.free_text:
+            headers[hdr.FREE_TEXT] = ",".join(filtered.disclosure.free_text)
         headers.update(self.signer.signature_headers(headers, filtered.body))
-        return OutboundRecord(topic_to(recipient), envelope.case_id, headers, filtered.body)
+        return OutboundRecord(destination_of(recipient), envelope.case_id, headers, filtered.body)
 
 
 def authorise(caller: Caller, envelope: Envelope, message_type: MessageType) -> None:

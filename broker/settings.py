@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     """Consume organisers' `silta.from.<org>.v1` topics."""
     inbound_group_id: str = "silta-inbound"
     inbound_max_records: int = Field(default=200, ge=1)
+    inbound_max_attempts: int = Field(default=3, ge=1)
+    """How often a record whose handling fails (not a rejection, not a transient fault) is tried before parking."""
+    inbound_stall_seconds: float = Field(default=60, gt=0)
+    """`/health/ready` names a partition that has been on one record this long while records wait behind it."""
 
     receipt_timeout_hours: float = Field(default=24, gt=0)
     """A message without a business receipt (or answer) this long after delivery is flagged overdue."""

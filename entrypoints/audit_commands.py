@@ -1,64 +1,73 @@
-"""Operator commands on the logs: verify the chains, answer a data subject's question."""
+"""Operator commands on the logs and the registry: verify the chains, answer a data subject, retention, mandates.
+
+Each command opens its own engine, runs one use case of the service layer in
+one unit of work, commits, and disposes of the engine.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from broker.audit.chain import ChainProblem
 from broker.audit.pseudonym import Pseudonymiser
-from broker.domain.identity_code import identity_code_problem
+from broker.domain.clock import SystemClock
+from broker.domain.errors import Rejection
+from broker.domain.mandates import MandateRow
+from broker.services.audit import verify_chains
+from broker.services.data_subject import DataSubjectQuery
+from broker.services.mandate_registry import ImportResult, MandateRegistry
+from broker.services.retention import RetentionResult, run_retention
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
-from broker.store.audit_log import append_entries, entries_about, verify_log
-from broker.store.retention import purge_attachments, purge_bodies, purge_parked
+
+
+@asynccontextmanager
+async def units_for(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work on the configured database, for one command."""
+    engine = create_async_engine(settings.database_url)
+    try:
+        yield UnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False), SystemClock(), lambda: None)
+    finally:
+        await engine.dispose()
 
 
 async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | None]:
     """Verify every chain in the configured database."""
-    engine = create_async_engine(settings.database_url)
-    try:
-        async with async_sessionmaker(engine)() as session:
-            return await verify_log(session)
-    finally:
-        await engine.dispose()
+    async with units_for(settings) as units, units() as uow:
+        return await verify_chains(uow)
 
 
-async def run_retention(settings: Settings, days: int) -> tuple[int, int, dt.datetime]:
-    """Empty bodies whose last step is more than `days` old, then unneeded attachments; counts and the cutoff."""
-    now = dt.datetime.now(dt.UTC)
-    cutoff = now - dt.timedelta(days=days)
-    engine = create_async_engine(settings.database_url)
-    try:
-        async with async_sessionmaker(engine)() as session, session.begin():
-            messages = await purge_bodies(session, cutoff, now)
-            attachments = await purge_attachments(session, cutoff, now)
-            await purge_parked(session, cutoff)
-    finally:
-        await engine.dispose()
-    return len(messages), len(attachments), cutoff
+async def retention(settings: Settings, days: int) -> RetentionResult:
+    """Empty bodies whose last step is more than `days` old, then unneeded attachments."""
+    async with units_for(settings) as units, units() as uow:
+        result = await run_retention(uow, days)
+        await uow.commit()
+    return result
 
 
 async def subject_report(settings: Settings, identity_code: str, operator: str) -> list[str]:
     """Lines describing every logged disclosure and usage of one person's data; the look-up is logged too."""
-    problem = identity_code_problem(identity_code)
-    if problem is not None:
-        return [f"error: {problem.reason}"]
-    subject = Pseudonymiser.from_file(settings.pseudonym_key_file).of(identity_code)
-    engine = create_async_engine(settings.database_url)
+    query = DataSubjectQuery(Pseudonymiser.from_file(settings.pseudonym_key_file))
     try:
-        async with async_sessionmaker(engine)() as session, session.begin():
-            entries = await entries_about(session, subject)
-            usage = {
-                "user": operator,
-                "party": "operator",
-                "purpose": "answer the data subject's request (703/2023 11 §)",
-                "data": ["disclosure log", "usage log"],
-            }
-            await append_entries(session, "usage", [(subject, usage)], dt.datetime.now(dt.UTC))
-    finally:
-        await engine.dispose()
+        async with units_for(settings) as units, units() as uow:
+            answer = await query.answer(uow, identity_code, operator, "operator")
+            await uow.commit()
+    except Rejection as rejection:
+        return [f"error: {rejection.errors[0].reason if rejection.errors else rejection.detail}"]
+    entries = sorted((*answer.disclosures, *answer.usages), key=lambda e: (e.chain, e.seq))
     lines = [
         f"{e.recorded_at}\t{e.chain}\t" + "; ".join(f"{k}={v}" for k, v in sorted(e.payload.items())) for e in entries
     ]
     return lines or ["no disclosures or usages logged"]
+
+
+async def store_mandates(settings: Settings, rows: list[MandateRow]) -> ImportResult:
+    """Store checked rows in one unit of work."""
+    registry = MandateRegistry(Pseudonymiser.from_file(settings.pseudonym_key_file))
+    async with units_for(settings) as units, units() as uow:
+        result = await registry.store(uow, rows)
+        await uow.commit()
+    return result

@@ -98,7 +98,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_guardians_import(args: argparse.Namespace) -> int:
     """Load guardian mandates from a CSV or JSON register extract; a bad row is reported and nothing stored."""
     from broker.domain.mandates import MandateImportError
-    from entrypoints.guardian_commands import read_mandates, store_mandates
+    from entrypoints.audit_commands import store_mandates
+    from entrypoints.guardian_commands import read_mandates
 
     try:
         rows = read_mandates(args.file)
@@ -107,8 +108,9 @@ def cmd_guardians_import(args: argparse.Namespace) -> int:
             print(f"{args.file}: {problem}", file=sys.stderr)
         print("nothing imported", file=sys.stderr)
         return 1
-    created, updated = asyncio.run(store_mandates(Settings(), rows))
-    print(f"imported {created + updated} mandates: {created} new, {updated} updated")
+    result = asyncio.run(store_mandates(Settings(), rows))
+    total = result.created + result.updated
+    print(f"imported {total} mandates: {result.created} new, {result.updated} updated")
     return 0
 
 
@@ -131,7 +133,7 @@ def cmd_org_send(args: argparse.Namespace) -> int:
 
 def cmd_route(args: argparse.Namespace) -> int:
     """Print the recipient of a message type for each municipality code; exit 1 if any code fails."""
-    from entrypoints.api import municipality_table
+    from entrypoints.bootstrap import municipality_table
     from entrypoints.routing_report import route_lines
 
     lines, failed = route_lines(municipality_table(), args.type, args.codes)
@@ -165,13 +167,15 @@ def cmd_audit_subject(args: argparse.Namespace) -> int:
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
     """Empty message bodies and attachments past the retention period; the disclosure, receipt and usage logs stay."""
-    from entrypoints.audit_commands import run_retention
+    from entrypoints.audit_commands import retention
 
     settings = Settings()
-    messages, attachments, cutoff = asyncio.run(run_retention(settings, args.days or settings.retention_days))
+    result = asyncio.run(retention(settings, args.days or settings.retention_days))
+    cutoff = result.cutoff
     print(
-        f"purged the bodies of {messages} messages whose last receipt or step was before {cutoff:%Y-%m-%d %H:%M} UTC"
-        f" and {attachments} attachments no remaining message needs; log entries kept"
+        f"purged the bodies of {result.messages} messages whose last receipt or step was before"
+        f" {cutoff:%Y-%m-%d %H:%M} UTC and {result.attachments} attachments no remaining message needs;"
+        " log entries kept"
     )
     return 0
 

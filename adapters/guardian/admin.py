@@ -7,18 +7,16 @@ the whole request, naming each bad row, and nothing is stored.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from adapters.http import problem_responses, services_of
-from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.mandates import mandate_row
-from broker.store.mandates import upsert_mandates
+from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from broker.domain.errors import ErrorCode, Rejection
+from broker.services.mandate_registry import checked_rows
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"])
+router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(authenticated)])
 
 
 class MandateImport(BaseModel):
@@ -28,20 +26,10 @@ class MandateImport(BaseModel):
 
 
 @router.post("/guardian-mandates", responses=problem_responses(401, 403, 422))
-async def import_mandates(body: MandateImport, request: Request) -> dict[str, int]:
+async def import_mandates(body: MandateImport, services: Services, caller: Authenticated, uow: Unit) -> dict[str, int]:
     """Create or update mandates; all rows or none."""
-    services = services_of(request)
-    caller = services.verifier.verify(request.headers.get("authorization"))
     if caller.client_id not in services.settings.admin_clients:
         raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "only an admin client may change the mandate registry")
-    rows, errors = [], []
-    for index, raw in enumerate(body.mandates):
-        try:
-            rows.append(mandate_row(raw))
-        except ValueError as error:
-            errors.append(ErrorItem(f"/mandates/{index}", str(error)))
-    if errors:
-        raise Rejection(ErrorCode.MANDATE_IMPORT_INVALID, "no mandate was stored: fix the rows named", errors)
-    async with services.sessions() as session, session.begin():
-        created, updated = await upsert_mandates(session, rows, services.pipeline.pseudonyms, dt.datetime.now(dt.UTC))
-    return {"created": created, "updated": updated}
+    result = await services.mandates.store(uow, checked_rows(body.mandates))
+    await uow.commit()
+    return {"created": result.created, "updated": result.updated}

@@ -10,23 +10,15 @@ does not exist. Each fetch is written to the usage log.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.http import media_type_of, problem_responses, read_body, services_of
-from broker.domain.errors import ErrorCode, Rejection
-from broker.services.attachments import check_upload, fetchable, store_attachment
-from broker.store.audit_log import append_entries
-from broker.store.tables import MessageAttachment, MessageRecord
+from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
 
-router = APIRouter(tags=["attachments"])
-_FETCH_PURPOSE = "read an attachment of a message the party sent or received"
+router = APIRouter(tags=["attachments"], dependencies=[Depends(authenticated)])
 
 
 class StoredAttachment(BaseModel):
@@ -39,21 +31,18 @@ class StoredAttachment(BaseModel):
     href: str
 
 
-async def _upload(request: Request) -> JSONResponse:
-    services = services_of(request)
-    caller = services.verifier.verify(request.headers.get("authorization"))
+async def _upload(request: Request, services: Services, caller: Authenticated, uow: Unit) -> JSONResponse:
     media_type = media_type_of(request)
     content = await read_body(request, services.settings.max_attachment_bytes)
-    check_upload(content, media_type, services.settings.max_attachment_bytes)
-    async with services.sessions() as session, session.begin():
-        stored = await store_attachment(session, content, media_type, caller.party)
-        answer = StoredAttachment(
-            attachment_id=stored.attachment_id,
-            sha256=stored.attachment_id,
-            media_type=stored.media_type,
-            size=stored.size,
-            href=f"{services.settings.public_base_url}/attachments/{stored.attachment_id}",
-        )
+    stored = await services.attachments.upload(uow, caller, content, media_type)
+    await uow.commit()
+    answer = StoredAttachment(
+        attachment_id=stored.attachment_id,
+        sha256=stored.attachment_id,
+        media_type=stored.media_type,
+        size=stored.size,
+        href=f"{services.settings.public_base_url}/attachments/{stored.attachment_id}",
+    )
     return JSONResponse(answer.model_dump(), status_code=201)
 
 
@@ -66,45 +55,21 @@ _UPLOAD: dict[str, Any] = {
 
 
 @router.post("/kela/v1/attachments", **_UPLOAD)
-async def upload_for_kela(request: Request) -> JSONResponse:
+async def upload_for_kela(request: Request, services: Services, caller: Authenticated, uow: Unit) -> JSONResponse:
     """Kela uploads an attachment; the body is the content, `Content-Type` its media type."""
-    return await _upload(request)
+    return await _upload(request, services, caller, uow)
 
 
 @router.post("/attachments", **_UPLOAD)
-async def upload(request: Request) -> JSONResponse:
+async def upload(request: Request, services: Services, caller: Authenticated, uow: Unit) -> JSONResponse:
     """Any authenticated party (e.g. an organiser's case system) uploads an attachment."""
-    return await _upload(request)
+    return await _upload(request, services, caller, uow)
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response, responses=problem_responses(401, 404))
-async def fetch(attachment_id: str, request: Request) -> Response:
+async def fetch(attachment_id: str, services: Services, caller: Authenticated, uow: Unit) -> Response:
     """The attachment's content, for its uploader and the parties of a message that references it."""
-    services = services_of(request)
-    caller = services.verifier.verify(request.headers.get("authorization"))
-    async with services.sessions() as session, session.begin():
-        attachment = await fetchable(session, attachment_id, caller.party)
-        if attachment is None or attachment.content is None:
-            raise Rejection(ErrorCode.ATTACHMENT_NOT_FOUND, f"no attachment {attachment_id[:64]} that you may fetch")
-        subject = await _data_subject(session, attachment_id, caller.party)
-        usage = {"user": caller.client_id, "party": caller.party, "purpose": _FETCH_PURPOSE, "data": ["attachment"]}
-        await append_entries(session, "usage", [(subject, {**usage, "attachment_id": attachment_id})], _now())
+    attachment = await services.attachments.fetch(uow, caller, attachment_id)
+    await uow.commit()
     headers = {"Content-Disposition": f'attachment; filename="{attachment_id}"', "X-Content-Type-Options": "nosniff"}
     return Response(attachment.content, media_type=attachment.media_type, headers=headers)
-
-
-async def _data_subject(session: AsyncSession, attachment_id: str, party: str) -> str | None:
-    """Whose data the attachment is: the data subject of a message of this party's that references it."""
-    rows = await session.execute(
-        select(MessageRecord.disclosure)
-        .join(MessageAttachment, MessageAttachment.message_id == MessageRecord.message_id)
-        .where(MessageAttachment.attachment_id == attachment_id)
-        .where((MessageRecord.sender == party) | (MessageRecord.recipient == party))
-        .limit(1)
-    )
-    facts = rows.scalar()
-    return facts.get("data_subject") if isinstance(facts, dict) else None
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -7,19 +7,15 @@ the question itself is written to the usage log.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from adapters.http import problem_responses, services_of
-from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.identity_code import identity_code_problem
-from broker.store.audit_log import append_entries, entries_about
+from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from broker.audit.chain import ChainEntry
 
-router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"])
-_PURPOSE = "answer the data subject's request (703/2023 11 §)"
+router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], dependencies=[Depends(authenticated)])
 
 
 class DisclosureQuery(BaseModel):
@@ -48,28 +44,14 @@ class DisclosureAnswer(BaseModel):
     response_model=DisclosureAnswer,
     responses=problem_responses(401, 403, 422),
 )
-async def disclosure_query(query: DisclosureQuery, request: Request) -> DisclosureAnswer:
+async def disclosure_query(
+    query: DisclosureQuery, services: Services, caller: Authenticated, uow: Unit
+) -> DisclosureAnswer:
     """List who received or used a person's data; the query is itself logged as a usage."""
-    services = services_of(request)
-    caller = services.verifier.verify(request.headers.get("authorization"))
-    problem = identity_code_problem(query.personal_identity_code)
-    if problem is not None:
-        raise Rejection(
-            ErrorCode.IDENTITY_CODE_INVALID,
-            "the personal identity code is not valid",
-            [ErrorItem("/personal_identity_code", problem.reason)],
-        )
-    subject = services.pipeline.pseudonyms.of(query.personal_identity_code)
-    async with services.sessions() as session, session.begin():
-        found = await entries_about(session, subject)
-        usage = {
-            "user": caller.client_id,
-            "party": caller.party,
-            "purpose": _PURPOSE,
-            "data": ["disclosure log", "usage log"],
-        }
-        await append_entries(session, "usage", [(subject, usage)], dt.datetime.now(dt.UTC))
-    entries = [LogEntry(log=e.chain, recorded_at=e.recorded_at, details=e.payload) for e in found]
-    return DisclosureAnswer(
-        disclosures=[e for e in entries if e.log == "disclosure"], usages=[e for e in entries if e.log == "usage"]
-    )
+    answer = await services.data_subjects.answer(uow, query.personal_identity_code, caller.client_id, caller.party)
+    await uow.commit()
+    return DisclosureAnswer(disclosures=_entries(answer.disclosures), usages=_entries(answer.usages))
+
+
+def _entries(entries: tuple[ChainEntry, ...]) -> list[LogEntry]:
+    return [LogEntry(log=e.chain, recorded_at=e.recorded_at, details=e.payload) for e in entries]

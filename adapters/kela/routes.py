@@ -8,24 +8,17 @@ business rules.
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 
-from adapters.http import media_type_of, problem_responses, read_body, services_of
-from broker.crypto.tokens import Caller
-from broker.domain.accepted import SaveOutcome
+from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
 from broker.domain.errors import ErrorCode, Rejection
-from broker.metrics import ACCEPT_SECONDS, MESSAGES_ACCEPTED
-from broker.services.checks import check_against_store
-from broker.services.registry import Services
-from broker.store.messages import get_message
-from broker.store.tracking import history
+from broker.metrics import ACCEPT_SECONDS
+from broker.services.tracking import MessageView, message_view
 
-router = APIRouter(prefix="/kela/v1", tags=["kela"])
+router = APIRouter(prefix="/kela/v1", tags=["kela"], dependencies=[Depends(authenticated)])
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
 
 
@@ -83,60 +76,38 @@ def _status_url(services: Services, message_id: str) -> str:
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
-async def post_message(request: Request) -> JSONResponse:
-    """Accept one XML message: validated, routed, filtered and stored before the 202."""
+async def post_message(request: Request, services: Services, caller: Authenticated) -> JSONResponse:
+    """Accept one XML message: validated, routed, filtered and stored before the 202 (a repeat gets the same)."""
     started = time.perf_counter()
-    services = services_of(request)
-    caller = services.verifier.verify(request.headers.get("authorization"))
     _require_xml(request)
     body = await read_body(request, services.settings.max_message_bytes)
-    accepted = services.pipeline.accept(body, caller)
-    async with services.sessions() as session:
-        accepted = await check_against_store(session, accepted)
-    try:
-        outcome = await services.committer.save(accepted)
-    except IntegrityError:
-        # Another answer to the same request was committed since the check: checking again names it.
-        async with services.sessions() as session:
-            await check_against_store(session, accepted)
-        raise
-    if outcome is SaveOutcome.CONFLICT:
-        raise Rejection(
-            ErrorCode.MESSAGE_ID_CONFLICT, f"message id {accepted.message_id} was already used for a different document"
-        )
-    if outcome is SaveOutcome.STORED:
-        MESSAGES_ACCEPTED.labels(message_type=accepted.message_type).inc()
+    accepted = await services.intake.accept(body, caller)
     ACCEPT_SECONDS.observe(time.perf_counter() - started)
     answer = Accepted(message_id=accepted.message_id, status_url=_status_url(services, accepted.message_id))
     return JSONResponse(answer.model_dump(), status_code=202)
 
 
 @router.get("/messages/{message_id}", response_model=MessageStatus, responses=problem_responses(401, 403, 404))
-async def message_status(message_id: str, request: Request) -> dict[str, Any]:
+async def message_status(message_id: str, caller: Authenticated, uow: Unit) -> MessageStatus:
     """The status of a message the caller sent or receives."""
-    services = services_of(request)
-    caller = services.verifier.verify(request.headers.get("authorization"))
-    async with services.sessions() as session:
-        message = await get_message(session, message_id)
-        steps = await history(session, message_id) if message is not None else []
-    if message is None or not _may_see(caller, message.sender, message.recipient):
-        raise Rejection(ErrorCode.MESSAGE_NOT_FOUND, f"no message {message_id} that you may see")
+    return _status(await message_view(uow, caller, message_id))
+
+
+def _status(view: MessageView) -> MessageStatus:
     return MessageStatus(
-        message_id=message.message_id,
-        message_type=message.message_type,
-        sender=message.sender,
-        recipient=message.recipient,
-        case_id=message.case_id,
-        status=message.status,
-        accepted_at=message.accepted_at.isoformat(),
-        published_at=message.published_at.isoformat() if message.published_at else None,
-        removed_fields=dict(message.removed_fields),
-        correlation_id=message.correlation_id,
-        due_date=message.due_date.isoformat() if message.due_date else None,
-        overdue=any(step.status == "overdue" for step in steps),
-        history=[StatusStepOut(status=s.status, at=s.at.isoformat(), by_message_id=s.by_message_id) for s in steps],
-    ).model_dump()
-
-
-def _may_see(caller: Caller, sender: str, recipient: str) -> bool:
-    return caller.party in (sender, recipient)
+        message_id=view.message_id,
+        message_type=view.message_type,
+        sender=view.sender,
+        recipient=view.recipient,
+        case_id=view.case_id,
+        status=view.status,
+        accepted_at=view.accepted_at.isoformat(),
+        published_at=view.published_at.isoformat() if view.published_at else None,
+        removed_fields=view.removed_fields,
+        correlation_id=view.correlation_id,
+        due_date=view.due_date.isoformat() if view.due_date else None,
+        overdue=view.overdue,
+        history=[
+            StatusStepOut(status=str(s.event), at=s.at.isoformat(), by_message_id=s.by_message_id) for s in view.history
+        ],
+    )

@@ -1,29 +1,29 @@
-"""The topic contract between Silta and an organiser's case system."""
+"""The topic contract between Silta and an organiser's case system: topic names, headers, consumer group."""
 
 from __future__ import annotations
 
-import re
+from broker.domain import headers
+from broker.domain.parties import PartyRole, role_of
+from broker.domain.topics import topic_from, topic_to
 
-ORGANISER_ID = re.compile(r"^hva-(0[1-9]|1[0-9]|2[01]|90)$")
-RECIPIENT_ID = re.compile(r"^(hva-(0[1-9]|1[0-9]|2[01]|90)|kunta-[0-9]{3})$")
-HEADER_MESSAGE_ID = "silta-message-id"
-HEADER_MESSAGE_TYPE = "silta-message-type"
-HEADER_SCHEMA = "silta-schema"
-HEADER_SENDER = "silta-sender"
+HEADER_MESSAGE_ID = headers.MESSAGE_ID
+HEADER_MESSAGE_TYPE = headers.MESSAGE_TYPE
+HEADER_SCHEMA = headers.SCHEMA
+HEADER_SENDER = headers.SENDER
 
 
 def inbound_topic(org: str) -> str:
     """The topic an organiser (or a municipality, for immigrant notices) consumes: `silta.to.<party>.v1`."""
-    if not RECIPIENT_ID.match(org):
+    if role_of(org) not in {PartyRole.ORGANISER, PartyRole.MUNICIPALITY}:
         raise ValueError(f"{org!r} is not an organiser or municipality id (hva-01 … hva-21, hva-90, kunta-NNN)")
-    return f"silta.to.{org}.v1"
+    return topic_to(org)
 
 
 def outbound_topic(org: str) -> str:
     """The topic an organiser writes its messages to Kela on: `silta.from.<org>.v1`."""
-    if not ORGANISER_ID.match(org):
+    if role_of(org) is not PartyRole.ORGANISER:
         raise ValueError(f"{org!r} is not an organiser id (hva-01 … hva-21, hva-90)")
-    return f"silta.from.{org}.v1"
+    return topic_from(org)
 
 
 def consumer_group(org: str) -> str:

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.client import InvalidRecord, OrganiserClient
+from adapters.municipality.contract import inbound_topic
 
 
 async def listen(
@@ -17,7 +18,7 @@ async def listen(
     count = 0
     public_key = _public_key(verify_key) if verify_key is not None else None
     async with OrganiserClient(org, bootstrap_servers, group_id=group, verify_key=public_key) as client:
-        print(f"listening on silta.to.{org}.v1", flush=True)
+        print(f"listening on {inbound_topic(org)}", flush=True)
         async for delivery in client.deliveries():
             message = delivery.message
             if isinstance(message, InvalidRecord):

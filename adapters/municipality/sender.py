@@ -15,8 +15,9 @@ from types import TracebackType
 
 from aiokafka import AIOKafkaProducer
 
-from adapters.municipality.contract import HEADER_MESSAGE_ID, HEADER_MESSAGE_TYPE, ORGANISER_ID, outbound_topic
+from adapters.municipality.contract import HEADER_MESSAGE_ID, HEADER_MESSAGE_TYPE, outbound_topic
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
+from broker.domain.parties import is_organiser
 from broker.settings import PROJECT_ROOT
 from broker.xml.envelope_reader import read_envelope
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
@@ -38,7 +39,7 @@ class OrganiserSender:
     """Produces an organiser's messages to Kela (idempotent producer, acks from every replica)."""
 
     def __init__(self, org: str, bootstrap_servers: str, *, schema_dir: Path = PROJECT_ROOT / "schemas") -> None:
-        if not ORGANISER_ID.match(org):
+        if not is_organiser(org):
             raise ValueError(f"{org!r} is not an organiser id (hva-01 … hva-21, hva-90)")
         self.org = org
         self._schemas = SchemaRegistry(schema_dir)

@@ -15,10 +15,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from broker.crypto.keys import load_ed25519_key
+from broker.domain import headers as hdr
 
-SIGNATURE_HEADER = "silta-signature"
-KEY_ID_HEADER = "silta-signature-key"
-_SIGNED_HEADERS = ("silta-message-id", "silta-message-type", "silta-sender", "silta-recipient")
+SIGNATURE_HEADER = hdr.SIGNATURE
+KEY_ID_HEADER = hdr.SIGNATURE_KEY
+_SIGNED_HEADERS = (hdr.MESSAGE_ID, hdr.MESSAGE_TYPE, hdr.SENDER, hdr.RECIPIENT)
 
 
 def signed_bytes(headers: dict[str, str], value: bytes) -> bytes:

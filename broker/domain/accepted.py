@@ -1,23 +1,34 @@
-"""What the pipeline hands to storage: a message ready to store and relay."""
+"""What the pipeline hands to storage: a message ready to store and relay, and what it does to others."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from broker.domain.attachments import AttachmentRef
+from broker.domain.disclosure import DisclosureFacts
+from broker.domain.lifecycle import Event
 
 
 @dataclass(frozen=True)
 class OutboundRecord:
-    """A Kafka record: topic, key (the case id, never an identity code), headers, value."""
+    """A record to deliver: topic (or Kela's inbox), key (the case id, never an identity code), headers, value."""
 
     topic: str
     key: str
     headers: dict[str, str]
     value: bytes
+
+
+@dataclass(frozen=True)
+class Advance:
+    """A step this message causes on another: a receipt delivers, a response answers, a reminder reminds."""
+
+    target_id: str
+    event: Event
+    new_due_date: dt.date | None = None
+    """A reminder's new due date, which the request takes over (18 g §)."""
 
 
 @dataclass(frozen=True)
@@ -34,18 +45,18 @@ class AcceptedMessage:
     """Hash of the document as the sender sent it: the idempotency check."""
     policy_version: str
     removed_fields: dict[str, int]
-    disclosure: dict[str, Any]
+    disclosure: DisclosureFacts
     """Pseudonymised subjects, field categories, legal bases, purposes: for the disclosure log."""
     record: OutboundRecord
+    accepted_at: dt.datetime
     due_date: dt.date | None = None
     """When an answer is due, for a request for further information."""
     attachments: tuple[AttachmentRef, ...] = ()
     """The manifest as the sender declared it: checked against the stored attachments."""
     delivered_attachments: tuple[str, ...] = ()
     """The attachment ids the recipient receives (after the filter): sender and recipient may fetch them."""
-    advances: tuple[tuple[str, str], ...] = ()
-    """(message id, status) steps this message causes on the messages it answers or receipts."""
-    accepted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    advances: tuple[Advance, ...] = ()
+    """Steps this message causes on the messages it answers or receipts."""
 
 
 class SaveOutcome(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from broker.domain.lifecycle import Event
 from broker.domain.parties import PartyRole
 from broker.domain.routing import RecipientKind
 
@@ -64,6 +65,17 @@ class MessageType:
     due_date_path: str | None = None
     """Local-name path to the date an answer is due, for types that expect one."""
     schema_version: str = "1.0"
+    answer_event: Event | None = None
+    """The step this type causes on the message it answers (a receipt's depends on its kind)."""
+    follows_up: bool = False
+    """Sent by the requester about its own request (a cancellation, a reminder), not back to it."""
+    opens_request: bool = False
+    """Expects an answer by a due date: a request for further information (18 a §, 18 g §)."""
+
+    @property
+    def closes_request(self) -> bool:
+        """Whether it ends the request it answers (a response or a cancellation)."""
+        return self.answer_event in (Event.ANSWERED, Event.CANCELLED)
 
     @property
     def namespace(self) -> str:
@@ -122,6 +134,7 @@ _TYPES = (
         "1412/1997 14 c §; 27 §",
         Direction.ORGANISER_TO_KELA,
         answers=frozenset({"application-transfer"}),
+        answer_event=Event.RETURNED,
     ),
     MessageType(
         "information-request",
@@ -129,9 +142,15 @@ _TYPES = (
         "1412/1997 18 a §; 18 g §; 18 h §",
         Direction.BOTH_WAYS,
         due_date_path="DueDate",
+        opens_request=True,
     ),
     MessageType(
-        "information-response", "InformationResponse", "1412/1997 18 a §; 18 g §", Direction.BOTH_WAYS, answers=_REQUEST
+        "information-response",
+        "InformationResponse",
+        "1412/1997 18 a §; 18 g §",
+        Direction.BOTH_WAYS,
+        answers=_REQUEST,
+        answer_event=Event.ANSWERED,
     ),
     MessageType(
         "information-request-cancellation",
@@ -139,6 +158,8 @@ _TYPES = (
         "1412/1997 18 a §; 18 g §",
         Direction.BOTH_WAYS,
         answers=_REQUEST,
+        answer_event=Event.CANCELLED,
+        follows_up=True,
     ),
     MessageType(
         "information-request-reminder",
@@ -146,6 +167,9 @@ _TYPES = (
         "1412/1997 18 a §; 18 g §",
         Direction.BOTH_WAYS,
         answers=_REQUEST,
+        due_date_path="NewDueDate",
+        answer_event=Event.REMINDED,
+        follows_up=True,
     ),
     MessageType("late-attachment", "LateAttachment", "1412/1997 14 c §; 18 h §", Direction.BOTH_WAYS),
     MessageType("status-update", "StatusUpdate", "1412/1997 18 h §; 18 b §", Direction.BOTH_WAYS),
@@ -156,6 +180,9 @@ _TYPES = (
 
 CATALOGUE: dict[str, MessageType] = {t.name: t for t in _TYPES}
 RECEIPT = CATALOGUE["receipt"]
+INFORMATION_REQUEST = CATALOGUE["information-request"]
+CLOSING_TYPES = frozenset(t.name for t in _TYPES if t.closes_request)
+"""The types that end a request: at most one of them per request (a partial unique index keeps it so)."""
 
 
 def message_type_for_root(namespace: str | None, local_name: str) -> MessageType | None:

@@ -59,6 +59,8 @@ class ErrorCode(StrEnum):
     PRINCIPAL_NOT_FOUND = "principal-not-found"
     REQUEST_NOT_FOUND = "request-not-found"
     MANDATE_IMPORT_INVALID = "mandate-import-invalid"
+    TRANSITION_ILLEGAL = "transition-illegal"
+    INTERNAL_ERROR = "internal-error"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.CLIENT_NOT_ALLOWED: ErrorSpec(403, "Client may not use this route"),
     ErrorCode.PRINCIPAL_NOT_FOUND: ErrorSpec(404, "Principal not found"),
     ErrorCode.REQUEST_NOT_FOUND: ErrorSpec(404, "Open request not found"),
+    ErrorCode.TRANSITION_ILLEGAL: ErrorSpec(409, "The message it refers to is closed for this step"),
+    ErrorCode.INTERNAL_ERROR: ErrorSpec(500, "Silta could not handle the message"),
     ErrorCode.MANDATE_IMPORT_INVALID: ErrorSpec(422, "Mandate import refused"),
 }
 

@@ -40,6 +40,6 @@ def all_organisers() -> list[str]:
     return [organiser_id(f"{n:02d}") for n in range(1, 22)] + [organiser_id("90")]
 
 
-def topic_to(party: str) -> str:
-    """The topic a party consumes: `silta.to.<party>.v1`."""
-    return f"silta.to.{party}.v1"
+def is_organiser(party: str) -> bool:
+    """Whether the id names one of the 22 organisers (`hva-01` … `hva-21`, `hva-90`)."""
+    return role_of(party) is PartyRole.ORGANISER

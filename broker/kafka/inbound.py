@@ -1,44 +1,78 @@
-"""The consumer of every organiser's `silta.from.<org>.v1` topic (one consumer group, manual commits)."""
+"""The consumer of every organiser's `silta.from.<org>.v1` topic: one worker per partition, manual commits.
+
+`getmany` hands each partition's batch to a worker of its own, and the
+partition is paused until its worker is done and its offset committed, so a
+slow or failing partition never holds back another organiser's topic, and
+records within a partition keep their order. A worker handles each record to
+an outcome (stored, or parked with a receipt: see
+`broker.services.record_processing`), so no record blocks the records behind
+it. Before a rebalance takes partitions away, their workers finish and commit.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 
-from broker.domain.parties import all_organisers
-from broker.services.inbound import InboundProcessor, InboundRecord
+from broker.domain.clock import Clock
+from broker.domain.topics import from_topics
+from broker.services.inbound import InboundOutcome, InboundRecord
 from broker.services.receipts import RecordPosition
 
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0
+_FINISH_TIMEOUT_S = 30.0
 
 
-def from_topics() -> list[str]:
-    """The topics organisers write to: `silta.from.<org>.v1` for each of the 22."""
-    return [f"silta.from.{org}.v1" for org in all_organisers()]
+class RecordHandler(Protocol):
+    """Handles one record to an outcome (`broker.services.record_processing.RecordProcessor` in production)."""
+
+    async def process(self, record: InboundRecord) -> InboundOutcome:
+        """The record's outcome, once it is stored."""
+        ...
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A partition that has been on one record for a while with records waiting behind it."""
+
+    partition: str
+    offset: int
+    seconds: float
 
 
 class InboundConsumer:
-    """Reads organisers' records in batches; commits offsets only after the batch's outcome is stored."""
+    """Reads organisers' records; commits each partition's offsets once its records' outcomes are stored."""
 
     def __init__(
         self,
         bootstrap_servers: str,
         group_id: str,
-        processor: InboundProcessor,
+        processor: RecordHandler,
+        *,
         max_records: int,
+        clock: Clock,
         on_stored: Callable[[], None] = lambda: None,
     ) -> None:
         self._bootstrap_servers = bootstrap_servers
         self._group_id = group_id
         self._processor = processor
         self._max_records = max_records
+        self._clock = clock
         self._on_stored = on_stored
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._current: dict[TopicPartition, tuple[int, dt.datetime]] = {}
+        self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
 
     def start(self) -> None:
         """Start consuming in the background."""
@@ -51,11 +85,20 @@ class InboundConsumer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    def stalls(self, longer_than_s: float) -> list[Stall]:
+        """Partitions on one record for longer than `longer_than_s` while later records wait."""
+        now, stalls = self._clock.now(), []
+        for tp, (offset, since) in list(self._current.items()):
+            waited = (now - since).total_seconds()
+            highwater = self._consumer.highwater(tp) if self._consumer is not None else None
+            if waited > longer_than_s and (highwater is None or highwater > offset + 1):
+                stalls.append(Stall(f"{tp.topic}/{tp.partition}", offset, round(waited, 1)))
+        return stalls
+
     async def _run(self) -> None:
         backoff = 0.5
         while not self._stopping:
             consumer = AIOKafkaConsumer(
-                *from_topics(),
                 bootstrap_servers=self._bootstrap_servers,
                 group_id=self._group_id,
                 enable_auto_commit=False,
@@ -63,9 +106,10 @@ class InboundConsumer:
                 client_id="silta-inbound",
                 metadata_max_age_ms=30_000,
             )
+            consumer.subscribe(from_topics(), listener=_FinishBeforeRevoke(self))
             try:
                 await consumer.start()
-                backoff = 0.5
+                self._consumer, backoff = consumer, 0.5
                 await self._consume(consumer)
             except asyncio.CancelledError:
                 raise
@@ -74,25 +118,70 @@ class InboundConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)
             finally:
+                await self.finish(list(self._workers), cancel=self._stopping)
+                self._consumer = None
                 await consumer.stop()
 
     async def _consume(self, consumer: AIOKafkaConsumer[bytes, bytes]) -> None:
         while not self._stopping:
             batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
-            if not batches:
-                continue
-            records = [_inbound(record) for batch in batches.values() for record in batch]
-            try:
-                accepted = await self._processor.process(records)
-            except Exception:
-                log.exception("inbound_batch_failed", records=len(records))
-                for partition, batch in batches.items():  # read the batch again after a pause
-                    consumer.seek(partition, batch[0].offset)
-                await asyncio.sleep(1.0)
-                continue
-            await consumer.commit({tp: batch[-1].offset + 1 for tp, batch in batches.items()})
+            for tp, records in batches.items():
+                if records:
+                    consumer.pause(tp)
+                    self._workers[tp] = asyncio.create_task(self._work(consumer, tp, records), name=f"inbound-{tp}")
+
+    async def _work(
+        self, consumer: AIOKafkaConsumer[bytes, bytes], tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        try:
+            for record in records:
+                self._current[tp] = (record.offset, self._clock.now())
+                await self._processor.process(_inbound(record))
+            self._current.pop(tp, None)
+            await consumer.commit({tp: records[-1].offset + 1})
             self._on_stored()
-            log.info("inbound_batch_stored", records=len(records), accepted=accepted)
+            log.debug("inbound_partition_batch_stored", partition=str(tp), records=len(records))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001  committing failed (a rebalance, Kafka away): read again, deduplicated
+            log.warning("inbound_commit_failed", partition=str(tp), error=repr(error))
+            with contextlib.suppress(Exception):
+                consumer.seek(tp, records[0].offset)
+        finally:
+            self._current.pop(tp, None)
+            self._workers.pop(tp, None)
+            if tp in consumer.assignment():
+                consumer.resume(tp)
+
+    async def finish(self, partitions: Iterable[TopicPartition], *, cancel: bool = False) -> None:
+        """Let the workers of these partitions finish (and commit) before they go elsewhere.
+
+        A worker still busy after `_FINISH_TIMEOUT_S` (or at once, when stopping) is cancelled: its uncommitted
+        records are read again by the partition's next owner, and deduplicated.
+        """
+        wanted = set(partitions)
+        running = [task for tp, task in list(self._workers.items()) if tp in wanted]
+        if not running:
+            return
+        if not cancel:
+            await asyncio.wait(running, timeout=_FINISH_TIMEOUT_S)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+class _FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
+    """Finishes in-flight partitions before a rebalance hands them to another instance."""
+
+    def __init__(self, consumer: InboundConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Wait for the revoked partitions' workers."""
+        await self._consumer.finish(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Nothing to prepare: positions come from the committed offsets."""
 
 
 def _inbound(record: ConsumerRecord[bytes, bytes]) -> InboundRecord:

@@ -9,6 +9,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from broker.domain.parties import all_organisers
 from broker.domain.routing import MunicipalityTable
+from broker.domain.topics import topic_from, topic_to
 
 _CREATE_BATCH = 100
 
@@ -16,13 +17,13 @@ _CREATE_BATCH = 100
 def municipality_topics() -> list[str]:
     """`silta.to.kunta-NNN.v1` for every mainland municipality (immigrant notices since 2025)."""
     return sorted(
-        {f"silta.to.kunta-{m.code}.v1" for m in MunicipalityTable.shipped() if m.county_code and not m.merged_into}
+        {topic_to(f"kunta-{m.code}") for m in MunicipalityTable.shipped() if m.county_code and not m.merged_into}
     )
 
 
 def silta_topics() -> list[str]:
     """Every organiser's `to` and `from` topic; rejected records are parked in the database, not on a topic."""
-    return [f"silta.{direction}.{org}.v1" for org in all_organisers() for direction in ("to", "from")]
+    return [name for org in all_organisers() for name in (topic_to(org), topic_from(org))]
 
 
 async def ensure_topics(bootstrap_servers: str, partitions: int, replication: int) -> list[str]:

@@ -41,7 +41,9 @@ def check_upload(content: bytes, media_type: str, max_bytes: int) -> None:
         raise Rejection(ErrorCode.ATTACHMENT_MEDIA_TYPE, f"the content is not {media_type}")
 
 
-async def store_attachment(session: AsyncSession, content: bytes, media_type: str, uploader: str) -> Attachment:
+async def store_attachment(
+    session: AsyncSession, content: bytes, media_type: str, uploader: str, at: dt.datetime
+) -> Attachment:
     """Keep the content once; the same content uploaded again is the same attachment."""
     attachment_id = hashlib.sha256(content).hexdigest()
     existing = await session.get(Attachment, attachment_id)
@@ -56,7 +58,7 @@ async def store_attachment(session: AsyncSession, content: bytes, media_type: st
         size=len(content),
         content=content,
         uploaded_by=uploader,
-        uploaded_at=dt.datetime.now(dt.UTC),
+        uploaded_at=at,
     )
     session.add(attachment)
     return attachment

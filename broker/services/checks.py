@@ -1,12 +1,34 @@
-"""The checks that need what Silta holds, run by every channel after the pipeline and before storing."""
+"""The checks that need what Silta holds, run by every channel after the pipeline and before storing.
+
+Every channel asks the same questions in the same order, so a duplicate is
+answered the same whichever way it came: first whether the message id is
+known (the same content again is a duplicate, other content a conflict), then
+whether its attachments are held and what it answers is open to it.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.domain.accepted import AcceptedMessage
+from broker.domain.accepted import AcceptedMessage, SaveOutcome
+from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.services.attachments import check_manifest
 from broker.services.correlation import check_answer
+from broker.store.messages import classify, known_hashes
+
+
+async def admit(session: AsyncSession, message: AcceptedMessage) -> tuple[SaveOutcome, AcceptedMessage]:
+    """Whether to store the message (checked, with its effects) or answer it as a duplicate; a conflict is refused."""
+    outcome = classify([message], await known_hashes(session, [message.message_id]))[0]
+    if outcome is SaveOutcome.CONFLICT:
+        raise Rejection(
+            ErrorCode.MESSAGE_ID_CONFLICT,
+            f"message id {message.message_id} was already used for a different document",
+            [ErrorItem("/Envelope/MessageId", "already used")],
+        )
+    if outcome is SaveOutcome.DUPLICATE:
+        return outcome, message
+    return outcome, await check_against_store(session, message)
 
 
 async def check_against_store(session: AsyncSession, message: AcceptedMessage) -> AcceptedMessage:

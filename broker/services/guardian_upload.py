@@ -8,9 +8,6 @@ from the request itself; `SubmittedBy` says a guardian delivered it.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
 from lxml import etree
 
 from broker.domain.catalogue import CATALOGUE
@@ -31,12 +28,16 @@ def recipients_of(request: MessageRecord) -> list[str]:
     return [KELA, *organisers]
 
 
-def late_attachment(request: MessageRecord, attachment: Attachment, recipient: str) -> bytes:
-    """The late-attachment document for one recipient, built from the request's stored body."""
+def late_attachment(request: MessageRecord, attachment: Attachment, recipient: str, message_id: str) -> bytes:
+    """The late-attachment document for one recipient, built from the request's stored body.
+
+    Everything in it follows from the request, the attachment and `message_id`, so an upload retried after a
+    timeout builds the same bytes and the store answers it as a duplicate.
+    """
     source = etree.fromstring(request.body)
     env, ns = ENVELOPE_NAMESPACE, LATE_ATTACHMENT.namespace
     envelope = Envelope(
-        message_id=str(uuid.uuid4()),
+        message_id=message_id,
         message_type=LATE_ATTACHMENT.name,
         schema_version=LATE_ATTACHMENT.schema_version,
         sender=SILTA,
@@ -44,7 +45,7 @@ def late_attachment(request: MessageRecord, attachment: Attachment, recipient: s
         case_id=request.case_id,
         correlation_id=request.message_id,
         data_subject=source.findtext(f"{{{env}}}Envelope/{{{env}}}DataSubject"),
-        created_at=dt.datetime.now(dt.UTC),
+        created_at=attachment.uploaded_at,
         legal_basis=GUARDIAN_LEGAL_BASIS,
     )
     root = new_document(LATE_ATTACHMENT, envelope)

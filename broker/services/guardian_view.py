@@ -17,19 +17,21 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.domain.catalogue import CATALOGUE
 from broker.domain.envelope import ENVELOPE_NAMESPACE
+from broker.domain.lifecycle import Status
 from broker.pipeline import MessagePipeline
 from broker.services.receipts import SILTA
 from broker.store.tables import MessageRecord
 
 DECISION_TYPES = ("basic-decision-notice", "reduction-notice", "decision-notice")
 _TRANSFER_STATUS = {
-    "accepted": "at-kela",
-    "published": "transferred",
-    "delivered": "transferred",
-    "received": "at-organiser",
-    "answered": "at-organiser",
-    "returned": "returned-to-kela",
+    Status.ACCEPTED: "at-kela",
+    Status.PUBLISHED: "transferred",
+    Status.DELIVERED: "transferred",
+    Status.RECEIVED: "at-organiser",
+    Status.ANSWERED: "at-organiser",
+    Status.RETURNED: "returned-to-kela",
 }
 
 
@@ -58,9 +60,8 @@ async def principal_view(
     decided_by = {m.sender for m in messages if m.message_type == "decision-notice"}
     for message in messages:
         if message.message_type == "application-transfer":
-            status = (
-                "decided" if message.recipient in decided_by else _TRANSFER_STATUS.get(message.status, "transferred")
-            )
+            progress = _TRANSFER_STATUS.get(Status(message.status), "transferred")
+            status = "decided" if message.recipient in decided_by else progress
             view.applications.append(_shown(pipeline, message, view) | {"status": status})
         elif message.message_type in DECISION_TYPES:
             view.decisions.append(_shown(pipeline, message, view))
@@ -92,7 +93,7 @@ def _open_request(
     view: PrincipalView,
 ) -> dict[str, Any] | None:
     """A request addressed to the client (the guardian acts for the client) that is neither answered nor cancelled."""
-    if any(a.message_type in ("information-response", "information-request-cancellation") for a in answers):
+    if any(CATALOGUE[a.message_type].closes_request for a in answers):
         return None
     shown = _shown(pipeline, message, view)
     if shown["content"].get("AddressedTo") != "client":

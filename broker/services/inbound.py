@@ -1,38 +1,38 @@
-"""Organisers' messages to Kela, as they arrive on `silta.from.<org>.v1`.
+"""Organisers' messages to Kela, as they arrive on `silta.from.<org>.v1`: one record, one unit of work.
 
 Each record runs the same pipeline as a REST request, with the topic's
 organiser as the caller: a record claiming another sender is rejected. Every
-record gets a technical receipt on the organiser's `to` topic; a rejected
-record is also parked for inspection, and the partition moves on. A batch of
-records is stored in one transaction, and the consumer commits its offsets
-only after that, so a crash means the batch is read again and deduplicated.
+record gets a technical receipt on the organiser's `to` topic, a duplicate the
+same answer as the first time; a rejected record is parked for inspection
+with its error, and the partition moves on. The receipt's id follows from the
+record's position, so a record read again after a crash is recognised as
+handled and nothing is stored twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import structlog
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import insert
 
 from broker.crypto.tokens import Caller
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.metrics import MESSAGES_REJECTED
+from broker.domain.topics import writer_of
+from broker.metrics import INBOUND_FAILURES, MESSAGES_ACCEPTED, MESSAGES_REJECTED
 from broker.pipeline import MessagePipeline
-from broker.services.checks import check_against_store
-from broker.services.receipts import ReceiptSubject, RecordPosition, technical_receipt
-from broker.store.messages import classify, insert_accepted, known_hashes
+from broker.services.checks import admit
+from broker.services.receipts import ReceiptSubject, ReceiptWriter, RecordPosition
+from broker.services.unit_of_work import UnitOfWork
+from broker.store.messages import insert_accepted, known_hashes
 from broker.store.tables import ParkedRecord
 from broker.xml.validation import case_id_is_identity_code
 
 log = structlog.get_logger(__name__)
-_FROM_TOPIC = re.compile(r"^silta\.from\.(hva-(?:0[1-9]|1[0-9]|2[01]|90))\.v1$")
 _MESSAGE_ID = re.compile(
     rb"<(?:\w+:)?MessageId>([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})</(?:\w+:)?MessageId>"
 )
@@ -47,44 +47,83 @@ class InboundRecord:
     value: bytes | None
 
 
-def organiser_of(topic: str) -> str | None:
-    """The organiser whose `from` topic this is, or None."""
-    found = _FROM_TOPIC.match(topic)
-    return found.group(1) if found else None
+class InboundOutcome(StrEnum):
+    """What handling one record came to."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    """The same message again: answered with a receipt, stored once."""
+    REJECTED = "rejected"
+    ALREADY_HANDLED = "already-handled"
+    """This very record (topic, partition, offset) was handled before: nothing to do."""
 
 
-class InboundProcessor:
-    """Accepts or rejects a batch of organisers' records and stores the outcome with its receipts."""
+@dataclass(frozen=True)
+class Parking:
+    """Why a record is parked: its rejection, how often it was tried, and a reference for an internal error."""
 
-    def __init__(self, pipeline: MessagePipeline, sessions: async_sessionmaker[AsyncSession]) -> None:
+    rejection: Rejection
+    attempts: int = 1
+    reference: str | None = None
+
+
+class OrganiserRecordIntake:
+    """The use case "an organiser's record arrives"."""
+
+    def __init__(self, pipeline: MessagePipeline, receipts: ReceiptWriter) -> None:
         self._pipeline = pipeline
-        self._sessions = sessions
+        self._receipts = receipts
 
-    async def process(self, records: Sequence[InboundRecord]) -> int:
-        """Store every record's outcome in one transaction; returns how many messages were accepted."""
-        accepted = 0
-        async with self._sessions() as session, session.begin():
-            for record in records:
-                accepted += await self._process_one(session, record)
-        return accepted
-
-    async def _process_one(self, session: AsyncSession, record: InboundRecord) -> int:
-        organiser = organiser_of(record.position.topic)
-        if organiser is None:
-            raise ValueError(f"not an organiser's topic: {record.position.topic}")
+    async def handle(self, uow: UnitOfWork, record: InboundRecord) -> InboundOutcome:
+        """Accept or reject one record and store the outcome with its receipt, in `uow`."""
+        organiser = _organiser(record)
+        if await self._handled_before(uow, record):
+            return InboundOutcome.ALREADY_HANDLED
         subject = _subject(record, organiser)
         try:
-            message = await self._accept(session, record, organiser)
+            outcome, message = await self._admit(uow, record, organiser)
         except Rejection as rejection:
-            await self._reject(session, record, subject, rejection)
-            return 0
-        if message is None:  # the same message again: it was stored and receipted the first time
-            return 0
-        receipt = technical_receipt(subject, None, self._pipeline.signer, message.removed_fields)
-        await insert_accepted(session, [message, receipt])
-        return 1
+            await self.park(uow, record, Parking(rejection))
+            return InboundOutcome.REJECTED
+        receipt = self._receipts.technical(subject, uow.now, removed=message.removed_fields)
+        stored = [message] if outcome is SaveOutcome.STORED else []
+        await insert_accepted(uow.session, [*stored, receipt])
+        uow.outbox_written()
+        if stored:
+            MESSAGES_ACCEPTED.labels(message_type=message.message_type).inc()
+            return InboundOutcome.ACCEPTED
+        return InboundOutcome.DUPLICATE
 
-    async def _accept(self, session: AsyncSession, record: InboundRecord, organiser: str) -> AcceptedMessage | None:
+    async def park(self, uow: UnitOfWork, record: InboundRecord, parking: Parking) -> None:
+        """Keep the record with its error for an operator, and tell the organiser with a rejected receipt."""
+        rejection, position = parking.rejection, record.position
+        MESSAGES_REJECTED.labels(code=str(rejection.code)).inc()
+        INBOUND_FAILURES.labels(code=str(rejection.code)).inc()
+        log.info("inbound_parked", code=str(rejection.code), position=str(position), attempts=parking.attempts)
+        await uow.session.execute(
+            insert(ParkedRecord).values(
+                topic=position.topic,
+                kafka_partition=position.partition,
+                kafka_offset=position.offset,
+                error_code=str(rejection.code),
+                error_detail=rejection.detail[:1000],
+                attempts=parking.attempts,
+                reference=parking.reference,
+                value=record.value,
+                parked_at=uow.now,
+            )
+        )
+        subject = _subject(record, _organiser(record))
+        await insert_accepted(uow.session, [self._receipts.technical(subject, uow.now, rejection)])
+        uow.outbox_written()
+
+    async def _handled_before(self, uow: UnitOfWork, record: InboundRecord) -> bool:
+        receipt_id = self._receipts.technical_receipt_id(record.position)
+        return bool(await known_hashes(uow.session, [receipt_id]))
+
+    async def _admit(
+        self, uow: UnitOfWork, record: InboundRecord, organiser: str
+    ) -> tuple[SaveOutcome, AcceptedMessage]:
         if not record.value:
             raise Rejection(ErrorCode.XML_NOT_WELL_FORMED, "the record has no value", [ErrorItem("/", "empty")])
         try:
@@ -97,44 +136,23 @@ class InboundProcessor:
                     detail=f"a record on {organiser}'s topic must be sent by {organiser}",
                 ) from None
             raise
-        outcome = classify([message], await known_hashes(session, [message.message_id]))[0]
-        if outcome is SaveOutcome.DUPLICATE:
-            return None
-        if outcome is SaveOutcome.CONFLICT:
-            raise Rejection(
-                ErrorCode.MESSAGE_ID_CONFLICT,
-                "the message id was already used for other content",
-                [ErrorItem("/Envelope/MessageId", "already used")],
-            )
-        return await check_against_store(session, message)
+        return await admit(uow.session, message)
 
-    async def _reject(
-        self, session: AsyncSession, record: InboundRecord, subject: ReceiptSubject, rejection: Rejection
-    ) -> None:
-        position = record.position
-        already = await session.execute(
-            select(ParkedRecord.id).where(
-                ParkedRecord.topic == position.topic,
-                ParkedRecord.kafka_partition == position.partition,
-                ParkedRecord.kafka_offset == position.offset,
-            )
-        )
-        if already.first() is not None:
-            return
-        MESSAGES_REJECTED.labels(code=str(rejection.code)).inc()
-        log.info("inbound_rejected", code=str(rejection.code), position=str(position))
-        now = dt.datetime.now(dt.UTC)
-        await session.execute(
-            insert(ParkedRecord).values(
-                topic=position.topic,
-                kafka_partition=position.partition,
-                kafka_offset=position.offset,
-                error_code=str(rejection.code),
-                value=record.value,
-                parked_at=now,
-            )
-        )
-        await insert_accepted(session, [technical_receipt(subject, rejection, self._pipeline.signer)])
+
+def internal_error(reference: str) -> Rejection:
+    """The rejection for a record whose handling failed for a reason of Silta's own."""
+    return Rejection(
+        ErrorCode.INTERNAL_ERROR,
+        f"Silta could not handle the record; quote reference {reference} to its operators",
+        [ErrorItem("/", f"reference {reference}")],
+    )
+
+
+def _organiser(record: InboundRecord) -> str:
+    organiser = writer_of(record.position.topic)
+    if organiser is None:
+        raise ValueError(f"not an organiser's topic: {record.position.topic}")
+    return organiser
 
 
 def _subject(record: InboundRecord, organiser: str) -> ReceiptSubject:

@@ -2,84 +2,100 @@
 
 Each overdue message gets an `overdue` step in its history (Kela sees it in
 the status) and, if an organiser sent it, Silta tells the organiser with a
-technical notice on its topic (a receipt whose outcome is `overdue`).
+technical notice on its topic (a receipt whose outcome is `overdue`). A
+reminder with a new due date moves the request's due date: the request is
+watched again, and flagged again if the new date passes too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 
 import structlog
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Exists, ScalarSelect, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from broker.crypto.signing import RecordSigner
+from broker.domain.catalogue import INFORMATION_REQUEST, RECEIPT
+from broker.domain.lifecycle import TRANSPORT, Event, Status
 from broker.domain.parties import PartyRole, role_of
-from broker.services.receipts import SILTA, overdue_notice
+from broker.services.receipts import SILTA, ReceiptWriter
+from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from broker.store.messages import insert_accepted
 from broker.store.tables import MessageEvent, MessageRecord
 from broker.store.tracking import StatusStep, record_steps
 
 log = structlog.get_logger(__name__)
-_WAITING = ("accepted", "published", "delivered")
+_UNRECEIPTED = [str(s) for s in TRANSPORT if s is not Status.RECEIVED]
+_OPEN = [str(s) for s in TRANSPORT]
 
 
-async def flag_overdue(
-    session: AsyncSession, now: dt.datetime, receipt_timeout: dt.timedelta, signer: RecordSigner
-) -> list[str]:
-    """Flag every newly overdue message (in the caller's transaction); returns their ids."""
-    answer = aliased(MessageRecord)
-    flagged = exists().where(MessageEvent.message_id == MessageRecord.message_id, MessageEvent.status == "overdue")
-    cancelled = exists().where(
-        answer.correlation_id == MessageRecord.message_id,
-        answer.message_type == "information-request-cancellation",
+class OverdueSweep:
+    """The use case "flag what is overdue now"."""
+
+    def __init__(self, receipts: ReceiptWriter, receipt_timeout: dt.timedelta) -> None:
+        self._receipts = receipts
+        self._receipt_timeout = receipt_timeout
+
+    async def run(self, uow: UnitOfWork) -> list[str]:
+        """Flag every newly overdue message in the unit of work; returns their ids."""
+        now = uow.now
+        request_past_due = and_(
+            MessageRecord.message_type == INFORMATION_REQUEST.name,
+            MessageRecord.due_date < now.date(),
+            MessageRecord.status.in_(_OPEN),
+        )
+        unreceipted = and_(
+            MessageRecord.message_type != RECEIPT.name,
+            MessageRecord.published_at < now - self._receipt_timeout,
+            MessageRecord.status.in_(_UNRECEIPTED),
+        )
+        rows = await uow.session.execute(
+            select(MessageRecord.message_id, MessageRecord.sender, MessageRecord.case_id, _flags_so_far())
+            .where(MessageRecord.sender != SILTA, ~_flagged_since_last_reminder(), or_(request_past_due, unreceipted))
+            .order_by(MessageRecord.accepted_at)
+        )
+        overdue = list(rows)
+        await record_steps(uow.session, [StatusStep(message_id, Event.OVERDUE, now) for message_id, *_ in overdue])
+        notices = [
+            self._receipts.overdue_notice(message_id, sender, case_id, now, flagged=flags + 1)
+            for message_id, sender, case_id, flags in overdue
+            if role_of(sender) is PartyRole.ORGANISER
+        ]
+        await insert_accepted(uow.session, notices)
+        if overdue:
+            uow.outbox_written()
+        return [message_id for message_id, *_ in overdue]
+
+
+def _flagged_since_last_reminder() -> Exists:
+    """An `overdue` step with no `reminded` step after it."""
+    flag, reminder = aliased(MessageEvent), aliased(MessageEvent)
+    reminded_since = exists().where(
+        reminder.message_id == flag.message_id, reminder.status == str(Event.REMINDED), reminder.id > flag.id
     )
-    request_past_due = and_(
-        MessageRecord.message_type == "information-request",
-        MessageRecord.due_date < now.date(),
-        MessageRecord.status.in_([*_WAITING, "received"]),
-        ~cancelled,
+    return exists().where(
+        flag.message_id == MessageRecord.message_id, flag.status == str(Event.OVERDUE), ~reminded_since
     )
-    unreceipted = and_(
-        MessageRecord.message_type != "receipt",
-        MessageRecord.published_at < now - receipt_timeout,
-        MessageRecord.status.in_(_WAITING),
+
+
+def _flags_so_far() -> ScalarSelect[int]:
+    """How often the message was flagged before (each flag's notice gets its own id)."""
+    flag = aliased(MessageEvent)
+    return (
+        select(func.count())
+        .where(flag.message_id == MessageRecord.message_id, flag.status == str(Event.OVERDUE))
+        .scalar_subquery()
     )
-    rows = await session.execute(
-        select(MessageRecord.message_id, MessageRecord.sender, MessageRecord.case_id)
-        .where(MessageRecord.sender != SILTA, ~flagged, or_(request_past_due, unreceipted))
-        .order_by(MessageRecord.accepted_at)
-    )
-    overdue = list(rows)
-    await record_steps(session, [StatusStep(message_id, "overdue", now) for message_id, _, _ in overdue])
-    notices = [
-        overdue_notice(message_id, sender, case_id, signer)
-        for message_id, sender, case_id in overdue
-        if role_of(sender) is PartyRole.ORGANISER
-    ]
-    await insert_accepted(session, notices)
-    return [message_id for message_id, _, _ in overdue]
 
 
 class OverdueWatch:
-    """Looks for overdue messages every `interval_s` seconds in the background."""
+    """Runs the sweep every `interval_s` seconds in the background, each run in its own unit of work."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        signer: RecordSigner,
-        receipt_timeout: dt.timedelta,
-        interval_s: float,
-        on_flagged: Callable[[], None],
-    ) -> None:
-        self._sessions = sessions
-        self._signer = signer
-        self._receipt_timeout = receipt_timeout
+    def __init__(self, units: UnitOfWorkFactory, sweep: OverdueSweep, interval_s: float) -> None:
+        self._units = units
+        self._sweep = sweep
         self._interval_s = interval_s
-        self._on_flagged = on_flagged
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -94,11 +110,11 @@ class OverdueWatch:
 
     async def check_once(self) -> list[str]:
         """Flag what is overdue now; returns the ids flagged."""
-        async with self._sessions() as session, session.begin():
-            flagged = await flag_overdue(session, dt.datetime.now(dt.UTC), self._receipt_timeout, self._signer)
+        async with self._units() as uow:
+            flagged = await self._sweep.run(uow)
+            await uow.commit()
         if flagged:
             log.info("overdue_flagged", count=len(flagged))
-            self._on_flagged()
         return flagged
 
     async def _run(self) -> None:

@@ -2,29 +2,31 @@
 
 A receipt carries no personal data: the id of what it receipts, the outcome
 and, for a rejection, each error's code, path and reason. Its message id is
-derived from the receipted record's position, so processing the same record
-twice yields the same receipt, which storage then deduplicates.
+derived (with Silta's id key, so no sender can predict it) from the receipted
+record's position, so processing the same record twice yields the same
+receipt, which storage then deduplicates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from dataclasses import dataclass
 
 from lxml import etree
 
+from broker.crypto.ids import MessageIds
 from broker.crypto.signing import RecordSigner
+from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import RECEIPT
+from broker.domain.disclosure import DisclosureFacts
 from broker.domain.envelope import Envelope
 from broker.domain.errors import ErrorItem, Rejection
-from broker.domain.parties import topic_to
+from broker.domain.topics import destination_of
 from broker.xml.envelope_reader import new_document
 
 SILTA = "silta"
-_RECEIPT_IDS = uuid.UUID("6d1f0c2a-5b7e-4f1d-9a3c-2e8b7d6c5f40")
 _MAX_ERRORS = 50
 _MAX_REMOVED = 200
 
@@ -51,50 +53,79 @@ class ReceiptSubject:
     case_id: str | None
 
 
-def technical_receipt(
-    subject: ReceiptSubject, rejection: Rejection | None, signer: RecordSigner, removed: dict[str, int] | None = None
-) -> AcceptedMessage:
-    """The receipt for one record, ready to store and relay to the organiser's topic.
+class ReceiptWriter:
+    """Writes the receipts and notices Silta sends itself, signed, with ids only Silta can derive."""
 
-    For an accepted message `removed` reports what the statutory filter took out, paths and counts only.
-    """
-    receipt_id = str(uuid.uuid5(_RECEIPT_IDS, str(subject.position)))
-    case_id = subject.case_id or "silta-receipt"
-    content = ReceiptContent(
-        receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection, removed=removed
-    )
-    position = {"silta-receipted-position": str(subject.position)}
-    return _silta_message(content, receipt_document(content), signer, position)
+    def __init__(self, signer: RecordSigner, ids: MessageIds) -> None:
+        self.signer = signer
+        self.ids = ids
 
+    def technical(
+        self,
+        subject: ReceiptSubject,
+        at: dt.datetime,
+        rejection: Rejection | None = None,
+        removed: dict[str, int] | None = None,
+    ) -> AcceptedMessage:
+        """The receipt for one record, ready to store and relay to the organiser's topic.
 
-def _silta_message(
-    content: ReceiptContent, body: bytes, signer: RecordSigner, extra_headers: dict[str, str] | None = None
-) -> AcceptedMessage:
-    """A message Silta itself sends: no personal data, so nothing to filter; signed like every record."""
-    receipted = content.receipted_id
-    headers = {
-        "silta-message-id": content.receipt_id,
-        "silta-message-type": RECEIPT.name,
-        "silta-schema": RECEIPT.schema_header,
-        "silta-sender": SILTA,
-        "silta-recipient": content.recipient,
-        **({"silta-correlation-id": receipted} if receipted else {}),
-        **(extra_headers or {}),
-    }
-    headers.update(signer.signature_headers(headers, body))
-    return AcceptedMessage(
-        message_id=content.receipt_id,
-        message_type=RECEIPT.name,
-        sender=SILTA,
-        recipient=content.recipient,
-        case_id=content.case_id,
-        correlation_id=receipted,
-        content_sha256=hashlib.sha256(body).hexdigest(),
-        policy_version="silta-generated",
-        removed_fields={},
-        disclosure={"subjects": [], "categories": ["Kind", "Outcome", "Errors"], "legal_bases": [RECEIPT.legal_basis]},
-        record=OutboundRecord(topic_to(content.recipient), content.case_id, headers, body),
-    )
+        For an accepted message `removed` reports what the statutory filter took out, paths and counts only.
+        """
+        receipt_id = self.technical_receipt_id(subject.position)
+        case_id = subject.case_id or "silta-receipt"
+        content = ReceiptContent(
+            receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection, removed=removed
+        )
+        position = {hdr.RECEIPTED_POSITION: str(subject.position)}
+        return self._silta_message(content, receipt_document(content, at), at, position)
+
+    def technical_receipt_id(self, position: RecordPosition) -> str:
+        """The id of the technical receipt for the record at `position`."""
+        return self.ids.derive("technical-receipt", str(position))
+
+    def overdue_notice(
+        self, receipted: str, recipient: str, case_id: str, at: dt.datetime, flagged: int = 1
+    ) -> AcceptedMessage:
+        """Silta's notice to a sender that its message got no business receipt or answer in time."""
+        notice_id = self.ids.derive("overdue-notice", receipted, str(flagged))
+        content = ReceiptContent(notice_id, SILTA, recipient, case_id, receipted, "technical", overdue=True)
+        return self._silta_message(content, receipt_document(content, at), at)
+
+    def business_receipt_id(self, receipted: str) -> str:
+        """The id of the business receipt for a message: the same however often the receipt is asked for."""
+        return self.ids.derive("business-receipt", receipted)
+
+    def _silta_message(
+        self, content: ReceiptContent, body: bytes, at: dt.datetime, extra_headers: dict[str, str] | None = None
+    ) -> AcceptedMessage:
+        """A message Silta itself sends: no personal data, so nothing to filter; signed like every record."""
+        receipted = content.receipted_id
+        headers = {
+            hdr.MESSAGE_ID: content.receipt_id,
+            hdr.MESSAGE_TYPE: RECEIPT.name,
+            hdr.SCHEMA: RECEIPT.schema_header,
+            hdr.SENDER: SILTA,
+            hdr.RECIPIENT: content.recipient,
+            **({hdr.CORRELATION_ID: receipted} if receipted else {}),
+            **(extra_headers or {}),
+        }
+        headers.update(self.signer.signature_headers(headers, body))
+        return AcceptedMessage(
+            message_id=content.receipt_id,
+            message_type=RECEIPT.name,
+            sender=SILTA,
+            recipient=content.recipient,
+            case_id=content.case_id,
+            correlation_id=receipted,
+            content_sha256=hashlib.sha256(body).hexdigest(),
+            policy_version="silta-generated",
+            removed_fields={},
+            disclosure=DisclosureFacts(
+                data_subject=None, categories=("Errors", "Kind", "Outcome"), legal_bases=(RECEIPT.legal_basis,)
+            ),
+            record=OutboundRecord(destination_of(content.recipient), content.case_id, headers, body),
+            accepted_at=at,
+        )
 
 
 @dataclass(frozen=True)
@@ -114,25 +145,15 @@ class ReceiptContent:
     """What the filter removed from the receipted message (paths and counts)."""
 
 
-def business_receipt(receipt_id: str, receipted: str, recipient: str, case_id: str, reference: str | None) -> bytes:
+def business_receipt(
+    receipt_id: str, receipted: str, recipient: str, case_id: str, reference: str | None, *, at: dt.datetime
+) -> bytes:
     """Kela's business receipt: the message was taken into Kela's case system (with its reference)."""
     content = ReceiptContent(receipt_id, "kela", recipient, case_id, receipted, "business", None, reference)
-    return receipt_document(content)
+    return receipt_document(content, at)
 
 
-def overdue_notice(receipted: str, recipient: str, case_id: str, signer: RecordSigner) -> AcceptedMessage:
-    """Silta's notice to a sender that its message got no business receipt or answer in time."""
-    notice_id = str(uuid.uuid5(_RECEIPT_IDS, f"overdue/{receipted}"))
-    content = ReceiptContent(notice_id, SILTA, recipient, case_id, receipted, "technical", overdue=True)
-    return _silta_message(content, receipt_document(content), signer)
-
-
-def business_receipt_id(receipted: str) -> str:
-    """The id of the business receipt for a message: the same however often the receipt is asked for."""
-    return str(uuid.uuid5(_RECEIPT_IDS, f"business/{receipted}"))
-
-
-def receipt_document(content: ReceiptContent) -> bytes:
+def receipt_document(content: ReceiptContent, at: dt.datetime) -> bytes:
     """A receipt as XML, valid against receipt-1.xsd."""
     ns = RECEIPT.namespace
     envelope = Envelope(
@@ -144,7 +165,7 @@ def receipt_document(content: ReceiptContent) -> bytes:
         case_id=content.case_id,
         correlation_id=content.receipted_id,
         data_subject=None,
-        created_at=dt.datetime.now(dt.UTC),
+        created_at=at,
         legal_basis=RECEIPT.legal_basis,
     )
     root = new_document(RECEIPT, envelope)

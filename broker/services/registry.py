@@ -1,34 +1,40 @@
-"""The services the channels call, built once by the composition root."""
+"""The service layer as the channels see it: every use case, built once by the composition root.
+
+REST routes, the Kafka consumer and the CLI reach the core only through this
+object (and the units of work it opens); none of them holds a query.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from broker.crypto.assertions import AssertionVerifier
-from broker.crypto.tokens import TokenVerifier
-from broker.kafka.inbound import InboundConsumer
-from broker.kafka.publisher import KafkaPublisher
+from broker.crypto.tokens import Caller, TokenVerifier
 from broker.pipeline import MessagePipeline
-from broker.services.overdue import OverdueWatch
-from broker.services.relay import OutboxRelay
+from broker.services.attachment_desk import AttachmentDesk
+from broker.services.data_subject import DataSubjectQuery
+from broker.services.guardians import GuardianDesk
+from broker.services.intake import MessageIntake
+from broker.services.kela_inbox import KelaInbox
+from broker.services.mandate_registry import MandateRegistry
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
-from broker.store.group_commit import GroupCommitter
 
 
-@dataclass
-class Services:
-    """Everything a request handler may use; handed down from the app's lifespan."""
+@dataclass(frozen=True)
+class ServiceLayer:
+    """Every use case a channel may call, and the units of work to run them in."""
 
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    pipeline: MessagePipeline
-    committer: GroupCommitter
+    units: UnitOfWorkFactory
     verifier: TokenVerifier
-    assertions: AssertionVerifier
-    publisher: KafkaPublisher
-    relay: OutboxRelay
-    inbound: InboundConsumer
-    overdue: OverdueWatch
+    pipeline: MessagePipeline
+    intake: MessageIntake
+    inbox: KelaInbox
+    attachments: AttachmentDesk
+    guardians: GuardianDesk
+    data_subjects: DataSubjectQuery
+    mandates: MandateRegistry
+
+    def caller(self, authorization: str | None) -> Caller:
+        """The authenticated caller of a bearer token, or a `Rejection` (`token-missing`, `token-invalid`, …)."""
+        return self.verifier.verify(authorization)

@@ -12,31 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.domain.parties import KELA, topic_to
+from broker.domain.parties import KELA
+from broker.domain.topics import KELA_INBOX
 from broker.kafka.publisher import Publisher, PublishError
 from broker.metrics import RECORDS_PUBLISHED
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.store import inbox
 from broker.store.audit_log import append_entries
 from broker.store.messages import disclosure_entries, mark_published, pending_records, receipt_entries
 
 log = structlog.get_logger(__name__)
-INBOX_TOPICS = {topic_to(KELA): KELA}
-"""Kela reads its messages over REST: records addressed to Kela go to its inbox, not to Kafka."""
 _MAX_BACKOFF_S = 10.0
 
 
 class OutboxRelay:
     """Moves outbox rows to the bus, woken on each commit and polling as a fallback."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], publisher: Publisher, batch_size: int, poll_interval_s: float
-    ) -> None:
-        self._sessions = sessions
+    def __init__(self, units: UnitOfWorkFactory, publisher: Publisher, batch_size: int, poll_interval_s: float) -> None:
+        self._units = units
         self._publisher = publisher
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
@@ -64,20 +60,21 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
-        async with self._sessions() as session, session.begin():
+        async with self._units() as uow:
+            session = uow.session
             pending = await pending_records(session, self._batch_size)
             if not pending:
                 return 0
-            to_kafka = [p.record for p in pending if p.record.topic not in INBOX_TOPICS]
+            to_kafka = [p.record for p in pending if p.record.topic != KELA_INBOX]
             if to_kafka:
                 await self._publisher.publish(to_kafka)
-            published_at = dt.datetime.now(dt.UTC)
+            published_at = uow.clock.now()
             await mark_published(session, pending, published_at)
-            for topic, recipient in INBOX_TOPICS.items():
-                delivered = [p.message_id for p in pending if p.record.topic == topic]
-                await inbox.deliver(session, recipient, delivered, published_at)
+            to_inbox = [p.message_id for p in pending if p.record.topic == KELA_INBOX]
+            await inbox.deliver(session, KELA, to_inbox, published_at)
             await append_entries(session, "disclosure", disclosure_entries(pending), published_at)
             await append_entries(session, "receipt", receipt_entries(pending), published_at)
+            await uow.commit()
         RECORDS_PUBLISHED.inc(len(pending))
         log.info("outbox_published", count=len(pending))
         return len(pending)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.domain.lifecycle import Event
 from broker.store.tables import InboxEntry, MessageRecord
 from broker.store.tracking import StatusStep, record_steps
 
@@ -34,7 +35,7 @@ async def deliver(session: AsyncSession, recipient: str, message_ids: Sequence[s
     await session.execute(
         insert(InboxEntry), [{"message_id": m, "recipient": recipient, "available_at": at} for m in message_ids]
     )
-    await record_steps(session, [StatusStep(m, "delivered", at) for m in message_ids])
+    await record_steps(session, [StatusStep(m, Event.DELIVERED, at) for m in message_ids])
 
 
 async def open_items(session: AsyncSession, recipient: str, after: int, limit: int) -> list[InboxItem]:

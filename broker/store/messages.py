@@ -10,7 +10,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord, SaveOutcome
+from broker.domain.disclosure import DisclosureFacts
+from broker.domain.lifecycle import Event, Status
 from broker.store.tables import MessageAttachment, MessageRecord, OutboxRecord
 from broker.store.tracking import StatusStep, record_steps
 
@@ -57,11 +60,11 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
                 "body": m.record.value,
                 "removed_fields": m.removed_fields,
                 "policy_version": m.policy_version,
-                "disclosure": m.disclosure,
-                "status": "accepted",
+                "disclosure": m.disclosure.to_json(),
+                "status": str(Status.ACCEPTED),
                 "accepted_at": m.accepted_at,
                 "due_date": m.due_date,
-                "subject": m.disclosure.get("data_subject"),
+                "subject": m.disclosure.data_subject,
             }
             for m in messages
         ],
@@ -71,11 +74,15 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
         await session.execute(
             insert(MessageAttachment), [{"message_id": m, "attachment_id": a} for m, a in sorted(set(links))]
         )
-    steps = [StatusStep(m.message_id, "accepted", m.accepted_at) for m in messages]
-    steps += [
-        StatusStep(target, status, m.accepted_at, m.message_id) for m in messages for target, status in m.advances
-    ]
+    steps = [StatusStep(m.message_id, Event.ACCEPTED, m.accepted_at) for m in messages]
+    steps += [StatusStep(a.target_id, a.event, m.accepted_at, m.message_id) for m in messages for a in m.advances]
     await record_steps(session, steps)
+    for advance in (a for m in messages for a in m.advances if a.new_due_date is not None):
+        await session.execute(
+            update(MessageRecord)
+            .where(MessageRecord.message_id == advance.target_id)
+            .values(due_date=advance.new_due_date)
+        )
     await session.execute(
         insert(OutboxRecord),
         [
@@ -103,7 +110,7 @@ class PendingRecord:
     outbox_id: int
     message_id: str
     record: OutboundRecord
-    disclosure: dict[str, Any] | None
+    disclosure: DisclosureFacts
 
 
 async def pending_records(session: AsyncSession, limit: int) -> list[PendingRecord]:
@@ -130,20 +137,25 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
     )
     rows = await session.execute(query)
     return [
-        PendingRecord(outbox_id, message_id, OutboundRecord(topic, key, dict(headers), body), disclosure)
+        PendingRecord(
+            outbox_id,
+            message_id,
+            OutboundRecord(topic, key, dict(headers), body),
+            DisclosureFacts.from_json(disclosure),
+        )
         for outbox_id, message_id, topic, key, headers, body, disclosure in rows
     ]
 
 
-def _facts_payload(pending: PendingRecord) -> tuple[dict[str, Any], dict[str, Any]]:
-    facts, headers = pending.disclosure or {}, pending.record.headers
+def _facts_payload(pending: PendingRecord) -> tuple[DisclosureFacts, dict[str, Any]]:
+    facts, headers = pending.disclosure, pending.record.headers
     return facts, {
         "message_id": pending.message_id,
-        "message_type": headers.get("silta-message-type"),
-        "categories": facts.get("categories", []),
-        "legal_bases": facts.get("legal_bases", []),
-        "purposes": facts.get("purposes", []),
-        "policy_version": facts.get("policy_version"),
+        "message_type": headers.get(hdr.MESSAGE_TYPE),
+        "categories": list(facts.categories),
+        "legal_bases": list(facts.legal_bases),
+        "purposes": list(facts.purposes),
+        "policy_version": facts.policy_version,
     }
 
 
@@ -153,8 +165,8 @@ def disclosure_entries(records: Sequence[PendingRecord]) -> list[tuple[str | Non
     for pending in records:
         facts, common = _facts_payload(pending)
         headers = pending.record.headers
-        payload = {**common, "discloser": headers.get("silta-sender"), "recipient": headers.get("silta-recipient")}
-        entries.extend((subject, payload) for subject in facts.get("subjects", []))
+        payload = {**common, "discloser": headers.get(hdr.SENDER), "recipient": headers.get(hdr.RECIPIENT)}
+        entries.extend((subject, payload) for subject in facts.subjects)
     return entries
 
 
@@ -166,11 +178,11 @@ def receipt_entries(records: Sequence[PendingRecord]) -> list[tuple[str | None, 
         headers = pending.record.headers
         payload = {
             **common,
-            "received_by": headers.get("silta-recipient"),
-            "received_from": headers.get("silta-sender"),
-            "in_answer_to": headers.get("silta-correlation-id"),
+            "received_by": headers.get(hdr.RECIPIENT),
+            "received_from": headers.get(hdr.SENDER),
+            "in_answer_to": headers.get(hdr.CORRELATION_ID),
         }
-        entries.append((facts.get("data_subject"), payload))
+        entries.append((facts.data_subject, payload))
     return entries
 
 
@@ -184,4 +196,4 @@ async def mark_published(session: AsyncSession, records: Sequence[PendingRecord]
         .where(MessageRecord.message_id.in_([r.message_id for r in records]))
         .values(published_at=at)
     )
-    await record_steps(session, [StatusStep(r.message_id, "published", at) for r in records])
+    await record_steps(session, [StatusStep(r.message_id, Event.PUBLISHED, at) for r in records])

@@ -134,6 +134,11 @@ class ParkedRecord(Base):
     kafka_partition: Mapped[int] = mapped_column(Integer)
     kafka_offset: Mapped[int] = mapped_column(BigInteger)
     error_code: Mapped[str] = mapped_column(String(64))
+    error_detail: Mapped[str] = mapped_column(String(1000), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    """How often Silta tried to handle the record before parking it."""
+    reference: Mapped[str | None] = mapped_column(String(36))
+    """For an `internal-error`: the reference in the receipt and in the service log."""
     value: Mapped[bytes | None] = mapped_column(LargeBinary)
     parked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 

@@ -1,8 +1,8 @@
-"""Each message's status history: accepted → published → delivered → received → answered/returned.
+"""Each message's status history: one row per step in `message_events`, the latest status on the message.
 
-Every step is a row in `message_events` and the message's `status` column
-holds the latest, so a sender can follow what happened and when. Callers own
-the session and its transaction.
+The status moves as `broker.domain.lifecycle.advance` says; this module only
+writes what the lifecycle decided, set-wise. Callers own the session and its
+transaction.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.domain.lifecycle import Event, moves
 from broker.store.tables import MessageEvent, MessageRecord
-
-STATUS_ORDER = ("accepted", "published", "delivered", "received", "answered", "returned")
-"""Later steps never move a message back to an earlier status; `overdue` is a flag beside them."""
 
 
 @dataclass(frozen=True)
@@ -25,32 +23,35 @@ class StatusStep:
     """One step in a message's history; `by_message_id` is the receipt or answer that caused it."""
 
     message_id: str
-    status: str
+    event: Event
     at: dt.datetime
     by_message_id: str | None = None
 
 
 async def record_steps(session: AsyncSession, steps: Sequence[StatusStep]) -> None:
-    """Append the steps and move each message's status forward (never back)."""
+    """Append the steps and move each message's status as the lifecycle says (never back)."""
     if not steps:
         return
     await session.execute(
         insert(MessageEvent),
-        [{"message_id": s.message_id, "status": s.status, "at": s.at, "by_message_id": s.by_message_id} for s in steps],
+        [_event_row(step) for step in steps],
     )
-    by_status: dict[str, list[str]] = {}
+    by_event: dict[Event, list[str]] = {}
     for step in steps:
-        if step.status in STATUS_ORDER:
-            by_status.setdefault(step.status, []).append(step.message_id)
-    for status, message_ids in by_status.items():
-        earlier = list(STATUS_ORDER[: STATUS_ORDER.index(status)])
-        if not earlier:  # the first step: the row was inserted with it
-            continue
-        await session.execute(
-            update(MessageRecord)
-            .where(MessageRecord.message_id.in_(message_ids), MessageRecord.status.in_(earlier))
-            .values(status=status)
-        )
+        if step.event is not Event.ACCEPTED:  # the first step: the row was inserted with it
+            by_event.setdefault(step.event, []).append(step.message_id)
+    for event, message_ids in by_event.items():
+        for before, after in moves(event).items():
+            await session.execute(
+                update(MessageRecord)
+                .where(MessageRecord.message_id.in_(message_ids), MessageRecord.status == str(before))
+                .values(status=str(after))
+            )
+
+
+def _event_row(step: StatusStep) -> dict[str, object]:
+    status = str(step.event)
+    return {"message_id": step.message_id, "status": status, "at": step.at, "by_message_id": step.by_message_id}
 
 
 async def history(session: AsyncSession, message_id: str) -> list[StatusStep]:
@@ -60,4 +61,4 @@ async def history(session: AsyncSession, message_id: str) -> list[StatusStep]:
         .where(MessageEvent.message_id == message_id)
         .order_by(MessageEvent.id)
     )
-    return [StatusStep(message_id, status, at, by) for status, at, by in rows]
+    return [StatusStep(message_id, Event(status), at, by) for status, at, by in rows]

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from broker.services.registry import Services
 from broker.settings import Settings
 from devinfra.kafka import LocalKafka
 from entrypoints.api import create_app
+from entrypoints.bootstrap import Runtime
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
 
 pytestmark = pytest.mark.integration
@@ -49,9 +49,9 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-def services(app: FastAPI) -> Services:
+def services(app: FastAPI) -> Runtime:
     """The running app's services."""
-    services: Services = app.state.services
+    services: Runtime = app.state.runtime
     return services
 
 

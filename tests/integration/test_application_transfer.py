@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from adapters.municipality.client import InvalidRecord
 from adapters.municipality.messages import ApplicationTransfer
-from broker.services.registry import Services
 from broker.store.tables import MessageRecord, OutboxRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import application_transfer
+from entrypoints.bootstrap import Runtime
 from tests.conftest import KELA, RECORD_KEY
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.kafka_helpers import collect, delivered_ids
@@ -143,10 +143,14 @@ async def test_many_messages_about_one_case_keep_their_order(
 
 
 async def test_ready_when_database_and_kafka_answer(api: httpx.AsyncClient) -> None:
-    """/health/ready reports both dependencies."""
+    """/health/ready reports both dependencies and that no organiser's partition is stuck."""
     answer = await api.get("/health/ready")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ready", "checks": {"database": True, "kafka": True}}
+    assert answer.json() == {
+        "status": "ready",
+        "checks": {"database": True, "kafka": True, "inbound": True},
+        "stalled_partitions": [],
+    }
 
 
 async def test_status_of_an_unknown_message_is_404(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
@@ -166,7 +170,7 @@ async def test_status_is_not_shown_to_another_party(api: httpx.AsyncClient, toke
     assert answer.status_code == 404
 
 
-async def test_group_commit_stores_every_message_once(services: Services) -> None:
+async def test_group_commit_stores_every_message_once(services: Runtime) -> None:
     """Many concurrent saves share commits, and every message is stored exactly once."""
     messages = [services.pipeline.accept(application_transfer(), KELA) for _ in range(300)]
     outcomes = await asyncio.gather(*(services.committer.save(m) for m in messages))

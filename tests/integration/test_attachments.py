@@ -14,11 +14,11 @@ from sqlalchemy import update
 
 from adapters.municipality.attachments import AttachmentClient
 from adapters.municipality.messages import SiltaMessage
-from broker.services.registry import Services
 from broker.store.retention import purge_attachments
 from broker.store.tables import MessageRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import EXAMPLE_ATTACHMENT, example_message
+from entrypoints.bootstrap import Runtime
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect
 
@@ -129,7 +129,7 @@ async def test_an_organiser_uploads_through_its_client_and_sends_a_late_attachme
 
 
 async def test_retention_purges_an_attachment_only_after_every_message_referencing_it(
-    api: httpx.AsyncClient, services: Services, token_for: Callable[..., str]
+    api: httpx.AsyncClient, services: Runtime, token_for: Callable[..., str]
 ) -> None:
     """An attachment stays while a message that references it keeps its body; then it is emptied too."""
     await _upload(api, token_for(), PDF, "application/pdf")

@@ -13,13 +13,17 @@ from sqlalchemy import select
 
 from adapters.municipality.client import Delivery, InvalidRecord
 from adapters.municipality.messages import SiltaMessage
+from broker.crypto.ids import MessageIds
 from broker.domain.catalogue import CATALOGUE, Direction
-from broker.services.overdue import flag_overdue
-from broker.services.registry import Services
+from broker.domain.clock import ManualClock
+from broker.services.overdue import OverdueSweep
+from broker.services.receipts import ReceiptWriter
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.store.retention import purge_parked
 from broker.store.tables import AuditEntry, ParkedRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import EXAMPLE_ATTACHMENT, example_message
+from entrypoints.bootstrap import Runtime
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect, correlation_id, delivered_ids
@@ -54,7 +58,7 @@ async def _receipt_for(kafka: LocalKafka, message_id: str, org: str = "hva-08") 
 
 
 async def test_decision_notice_reaches_kelas_inbox_and_kela_receipts_it(
-    api: httpx.AsyncClient, kafka: LocalKafka, services: Services, token_for: Callable[..., str]
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str]
 ) -> None:
     """Organiser → Kela: technical receipt, inbox listing, XML read (logged), business receipt, status."""
     document = example_message("decision-notice")
@@ -216,7 +220,7 @@ async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka, a
 
 
 async def test_a_malformed_record_is_receipted_parked_and_the_partition_moves_on(
-    api: httpx.AsyncClient, kafka: LocalKafka, services: Services, token_for: Callable[..., str]
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str]
 ) -> None:
     """A record that is not XML is receipted as rejected and parked; the good record after it arrives."""
     bad = await send_as_organiser(kafka, b"<DecisionNotice><unclosed>", check=False)
@@ -242,7 +246,7 @@ def _position(delivery: Delivery) -> str | None:
 
 
 async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_the_organiser_told(
-    api: httpx.AsyncClient, kafka: LocalKafka, services: Services, token_for: Callable[..., str]
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str]
 ) -> None:
     """The organiser's request (due 2025-03-21) is not answered: overdue in its status, notice on its topic."""
     sent = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
@@ -257,17 +261,23 @@ async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_th
 
 
 async def test_a_message_without_a_business_receipt_in_time_is_flagged(
-    api: httpx.AsyncClient, services: Services, token_for: Callable[..., str]
+    api: httpx.AsyncClient, services: Runtime, token_for: Callable[..., str]
 ) -> None:
     """Kela's notice that nobody receipted within the receipt timeout shows as overdue in its status."""
     message_id = str(uuid.uuid4())
     document = example_message("unemployment-notice", message_id=message_id, municipality=CLIENT_MUNICIPALITY)
     assert (await post_as_kela(api, token_for(), document)).is_success
     await wait_for_status(api, token_for(), message_id, "published")
-    async with services.sessions() as session, session.begin():
-        soon = await flag_overdue(session, dt.datetime.now(dt.UTC), dt.timedelta(hours=24), services.pipeline.signer)
-        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)
-        flagged = await flag_overdue(session, later, dt.timedelta(hours=24), services.pipeline.signer)
+    clock = ManualClock()
+    units = UnitOfWorkFactory(services.sessions, clock, lambda: None)
+    sweep = OverdueSweep(ReceiptWriter(services.pipeline.signer, MessageIds(b"k" * 32)), dt.timedelta(hours=24))
+    async with units() as uow:
+        soon = await sweep.run(uow)
+        await uow.commit()
+    clock.advance(dt.timedelta(hours=25))
+    async with units() as uow:
+        flagged = await sweep.run(uow)
+        await uow.commit()
     assert message_id not in soon
     assert message_id in flagged
     status = await api.get(f"/kela/v1/messages/{message_id}", headers=_auth(token_for()))
@@ -366,3 +376,23 @@ async def test_a_message_not_in_the_callers_inbox_is_not_found(
         await api.post(f"/kela/v1/inbox/{message_id}/receipt", headers=_auth(token_for())),
     ):
         assert (answer.status_code, answer.json()["code"]) == (404, "message-not-found")
+
+
+async def test_a_reminder_with_a_new_due_date_moves_the_request_and_its_overdue_watch(
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str]
+) -> None:
+    """An overdue request is reminded with a due date ahead: the date, the status and the watch all follow it."""
+    token = token_for()
+    request = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
+    await inbox_items(api, token, {request.message_id})
+    assert request.message_id in await services.overdue.check_once()
+    reminder = example_message(
+        "information-request-reminder", variant="from-hva-08", correlation_id=request.message_id
+    ).replace(b"<NewDueDate>2025-03-28</NewDueDate>", b"<NewDueDate>2099-12-31</NewDueDate>")
+    reminded = await send_as_organiser(kafka, reminder)
+    await inbox_items(api, token, {reminded.message_id})
+    status = (await api.get(f"/kela/v1/messages/{request.message_id}", headers=_auth(token))).json()
+    assert status["due_date"] == "2099-12-31"
+    assert status["overdue"] is False
+    assert [s["status"] for s in status["history"]][-2:] == ["overdue", "reminded"]
+    assert request.message_id not in await services.overdue.check_once()

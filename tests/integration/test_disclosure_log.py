@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from broker.audit.chain import ChainProblem
-from broker.services.registry import Services
 from broker.store.audit_log import verify_log
 from broker.store.retention import purge_bodies
 from broker.store.tables import AuditEntry, MessageEvent, MessageRecord
 from devinfra.samples import application_transfer
+from entrypoints.bootstrap import Runtime
 from tests.integration.api_helpers import wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -79,7 +79,7 @@ async def test_query_refuses_an_invalid_code_and_an_anonymous_caller(
 
 
 async def test_the_log_verifies_and_tampering_is_found(
-    api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
+    api: httpx.AsyncClient, token_for: Callable[..., str], services: Runtime
 ) -> None:
     """`silta audit verify`: intact after real traffic; an altered and then a deleted entry are named."""
     await _transfer_and_wait(api, token_for())
@@ -111,7 +111,7 @@ def problem_at(seq: int, kind: str) -> ChainProblem:
 
 
 async def test_each_delivery_is_in_the_receipt_record(
-    api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
+    api: httpx.AsyncClient, token_for: Callable[..., str], services: Runtime
 ) -> None:
     """703/2023 39 §: what the organiser received, from whom, when and on what basis, one entry per message."""
     message_id = await _transfer_and_wait(api, token_for())
@@ -124,7 +124,7 @@ async def test_each_delivery_is_in_the_receipt_record(
 
 
 async def test_retention_empties_old_bodies_and_keeps_the_logs(
-    api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
+    api: httpx.AsyncClient, token_for: Callable[..., str], services: Runtime
 ) -> None:
     """A body whose last step is past retention is emptied; its log entries stay and the chains still verify."""
     old, fresh = await _transfer_and_wait(api, token_for()), await _transfer_and_wait(api, token_for())

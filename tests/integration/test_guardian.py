@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from adapters.municipality.messages import SiltaMessage
-from broker.services.registry import Services
-from broker.store.tables import GuardianMandate
+from broker.store.tables import GuardianMandate, MessageRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer, example_message
+from entrypoints.bootstrap import Runtime
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect
 
@@ -42,7 +42,7 @@ def _mandate(
 
 
 @pytest.fixture
-async def refs(api: httpx.AsyncClient, services: Services, token_for: Callable[..., str]) -> dict[str, str]:
+async def refs(api: httpx.AsyncClient, services: Runtime, token_for: Callable[..., str]) -> dict[str, str]:
     """Mandates loaded through the admin route; the principal reference of each, by what it is."""
     mandates = [
         _mandate("edv-0001", PRINCIPAL),
@@ -233,3 +233,30 @@ async def test_an_upload_to_a_request_that_is_not_open_for_the_principal_is_not_
             headers=guardian_headers("edv-0001") | {"Content-Type": "application/pdf"},
         )
         assert (answer.status_code, answer.json()["code"]) == (404, "request-not-found")
+
+
+async def test_an_upload_retried_after_a_timeout_stores_no_second_late_attachment(
+    api: httpx.AsyncClient, services: Runtime, refs: dict[str, str], guardian_headers: Headers,
+    token_for: Callable[..., str],
+) -> None:  # fmt: skip
+    """The portal repeats an upload it got no answer to: the same deliveries, one late attachment per recipient."""
+    request_id = str(uuid.uuid4())
+    request = example_message("information-request", variant="to-client", message_id=request_id)
+    assert (await post_as_kela(api, token_for(), request)).status_code == 202
+    answers = []
+    for _ in range(2):  # each attempt with a fresh assertion, as a portal retrying would
+        answer = await api.post(
+            f"/guardian/v1/principals/{refs['valid']}/requests/{request_id}/attachments",
+            content=EXAMPLE_ATTACHMENT.read_bytes(),
+            headers=guardian_headers("edv-0001") | {"Content-Type": "application/pdf"},
+        )
+        assert answer.status_code == 201, answer.text
+        answers.append(answer.json())
+    assert answers[0] == answers[1]
+    async with services.sessions() as session:
+        rows = await session.execute(
+            select(MessageRecord.message_id).where(
+                MessageRecord.correlation_id == request_id, MessageRecord.message_type == "late-attachment"
+            )
+        )
+        assert sorted(rows.scalars()) == sorted(d["message_id"] for d in answers[0]["deliveries"])

@@ -32,7 +32,7 @@ async def test_posts_during_an_outage_are_published_after_it_once(
         assert status["status"] == "accepted"
         ready = await api.get("/health/ready")
         assert ready.status_code == 503
-        assert ready.json()["checks"] == {"database": True, "kafka": False}
+        assert ready.json()["checks"] == {"database": True, "kafka": False, "inbound": True}
     finally:
         await asyncio.to_thread(kafka.start)
     deliveries = await collect(kafka.bootstrap_servers, "hva-90", set(ids), timeout_s=60, settle_s=2.0)

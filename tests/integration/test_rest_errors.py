@@ -8,10 +8,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from broker.services.registry import Services
 from broker.settings import PROJECT_ROOT
 from broker.store.messages import get_message
 from devinfra.samples import application_transfer
+from entrypoints.bootstrap import Runtime
 
 pytestmark = pytest.mark.integration
 INVALID = PROJECT_ROOT / "schemas" / "examples" / "invalid"
@@ -82,7 +82,7 @@ async def test_wrong_content_type_is_415(api: httpx.AsyncClient, token_for: Call
     _assert_problem(answer, 415, "unsupported-media-type")
 
 
-async def test_too_large_is_413(api: httpx.AsyncClient, token_for: Callable[..., str], services: Services) -> None:
+async def test_too_large_is_413(api: httpx.AsyncClient, token_for: Callable[..., str], services: Runtime) -> None:
     """A body over the configured limit is refused as body-too-large before it is parsed."""
     limit = services.settings.max_message_bytes
     answer = await api.post("/kela/v1/messages", headers=_auth(token_for()), content=b"<a>" + b"x" * limit + b"</a>")
@@ -119,7 +119,7 @@ async def test_unknown_client_is_403(api: httpx.AsyncClient, token_for: Callable
 
 
 async def test_a_rejected_document_stores_nothing(
-    api: httpx.AsyncClient, token_for: Callable[..., str], services: Services
+    api: httpx.AsyncClient, token_for: Callable[..., str], services: Runtime
 ) -> None:
     """Bad input never leaves a half-stored message behind."""
     message_id = str(uuid.uuid4())

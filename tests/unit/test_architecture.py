@@ -62,26 +62,7 @@ def test_core_imports_no_adapter_or_entrypoint(path: Path) -> None:
     assert not {name for name in _imports(path) if name.split(".")[0] in outward}
 
 
-_NOT_YET_ON_THE_SERVICE_LAYER = {
-    "guardian/admin.py",
-    "guardian/routes.py",
-    "kela/attachments.py",
-    "kela/disclosure_queries.py",
-    "kela/inbox.py",
-    "kela/routes.py",
-}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason="moves to the service layer next"))
-        if str(p.relative_to(ADAPTERS)) in _NOT_YET_ON_THE_SERVICE_LAYER
-        else p
-        for p in _files(ADAPTERS)
-    ],
-    ids=_id,
-)
+@pytest.mark.parametrize("path", _files(ADAPTERS), ids=_id)
 def test_adapters_use_the_service_layer_not_the_store(path: Path) -> None:
     """REST routers and the organiser client hold no queries: no `broker.store`, no SQLAlchemy."""
     offending = {name for name in _imports(path) if name.startswith("broker.store") or name.startswith("sqlalchemy")}

@@ -11,7 +11,7 @@ from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.settings import Settings
 from devinfra.samples import application_transfer
-from entrypoints.api import build_pipeline
+from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA, RECORD_KEY
 
 PIPELINE = build_pipeline(Settings())

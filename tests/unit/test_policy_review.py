@@ -12,7 +12,7 @@ from broker.policy.model import FieldRule, PolicyError
 from broker.policy.report import policy_markdown, policy_table
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.samples import application_transfer
-from entrypoints.api import build_pipeline
+from entrypoints.bootstrap import build_pipeline
 from entrypoints.cli import main
 from tests.conftest import KELA
 
@@ -46,8 +46,8 @@ def test_disclosure_facts_name_every_person_by_pseudonym_and_the_categories() ->
     """14 c §: the applicant and both household members are data subjects; the facts hold no identity code."""
     accepted = PIPELINE.accept(application_transfer(with_attachments=True), KELA)
     facts = accepted.disclosure
-    assert len(facts["subjects"]) == 3
-    assert facts["categories"] == [
+    assert len(facts.subjects) == 3
+    assert list(facts.categories) == [
         "Applicant",
         "Attachments",
         "BasicDecision",
@@ -57,7 +57,7 @@ def test_disclosure_facts_name_every_person_by_pseudonym_and_the_categories() ->
         "TransferRequest",
         "Urgency",
     ]
-    assert "1412/1997 14 c §" in facts["legal_bases"]
+    assert "1412/1997 14 c §" in facts.legal_bases
     assert "9032" not in str(facts)
 
 
@@ -66,8 +66,8 @@ def test_disclosure_facts_follow_what_was_really_sent() -> None:
     document = application_transfer()
     start, end = document.index(b"<HouseholdMembers>"), document.index(b"</HouseholdMembers>") + 19
     accepted = PIPELINE.accept(document[:start] + document[end:], KELA)
-    assert "HouseholdMembers" not in accepted.disclosure["categories"]
-    assert len(accepted.disclosure["subjects"]) == 1
+    assert "HouseholdMembers" not in accepted.disclosure.categories
+    assert len(accepted.disclosure.subjects) == 1
 
 
 def test_policy_show_command_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,16 +10,18 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from broker.domain.clock import SystemClock
 from broker.kafka.memory import InMemoryPublisher
 from broker.kafka.publisher import PublishError
 from broker.services.relay import OutboxRelay
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 from broker.store.audit_log import verify_log
 from broker.store.group_commit import GroupCommitter
 from broker.store.migrate import upgrade_database
 from broker.store.tables import AuditEntry, MessageRecord
 from devinfra.samples import application_transfer
-from entrypoints.api import build_pipeline
+from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())
@@ -45,11 +47,15 @@ async def _store(sessions: async_sessionmaker[AsyncSession], count: int) -> list
     return [m.message_id for m in messages]
 
 
+def _units(sessions: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(sessions, SystemClock(), lambda: None)
+
+
 async def test_an_outage_loses_nothing_and_doubles_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Two failed attempts leave every row pending; the third publishes each record once, in order."""
     ids = await _store(sessions, 5)
     publisher = InMemoryPublisher(outages=2)
-    relay = OutboxRelay(sessions, publisher, batch_size=100, poll_interval_s=0.1)
+    relay = OutboxRelay(_units(sessions), publisher, batch_size=100, poll_interval_s=0.1)
     for _ in range(2):
         with pytest.raises(PublishError):
             await relay.relay_once()
@@ -65,7 +71,7 @@ async def test_an_outage_loses_nothing_and_doubles_nothing(sessions: async_sessi
 async def test_logs_are_written_once_per_publication(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Failed attempts write no log entries; the publication writes 3 disclosures and 1 receipt per transfer."""
     await _store(sessions, 2)
-    relay = OutboxRelay(sessions, InMemoryPublisher(outages=1), batch_size=100, poll_interval_s=0.1)
+    relay = OutboxRelay(_units(sessions), InMemoryPublisher(outages=1), batch_size=100, poll_interval_s=0.1)
     with pytest.raises(PublishError):
         await relay.relay_once()
     await relay.relay_once()

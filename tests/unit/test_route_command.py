@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from broker.domain.catalogue import CATALOGUE, Direction
-from entrypoints.api import municipality_table
+from entrypoints.bootstrap import municipality_table
 from entrypoints.cli import main
 from entrypoints.routing_report import route_lines
 

@@ -10,7 +10,7 @@ import pytest
 
 from broker.domain.parties import all_organisers
 from broker.domain.routing import RecipientKind, RoutingError
-from entrypoints.api import municipality_table
+from entrypoints.bootstrap import municipality_table
 
 _CSV = resources.files("broker.data").joinpath("municipalities-2025.csv").read_text(encoding="utf-8")
 ROWS = list(csv.DictReader(io.StringIO(_CSV)))

@@ -11,7 +11,7 @@ from broker.crypto.tokens import Caller
 from broker.domain.catalogue import CATALOGUE
 from broker.domain.errors import Rejection
 from broker.settings import PROJECT_ROOT, Settings
-from entrypoints.api import build_pipeline
+from entrypoints.bootstrap import build_pipeline
 
 EXAMPLES = PROJECT_ROOT / "schemas" / "examples"
 PIPELINE = build_pipeline(Settings())

@@ -14,7 +14,7 @@ from broker.policy.statutory_filter import apply_policy, compile_allowlist
 from broker.settings import Settings
 from broker.xml.paths import local_name
 from devinfra.samples import application_transfer, with_extension
-from entrypoints.api import build_pipeline
+from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())

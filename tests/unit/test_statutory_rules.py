@@ -20,7 +20,7 @@ from broker.policy.statutory_filter import apply_policy, compile_allowlist
 from broker.settings import Settings
 from broker.xml.paths import local_name
 from devinfra.samples import example_message
-from entrypoints.api import build_pipeline
+from entrypoints.bootstrap import build_pipeline
 
 PIPELINE = build_pipeline(Settings())
 HVA_08 = Caller("hva-08-case-system", "hva-08")
@@ -78,7 +78,7 @@ def test_decision_notice_18_b_3_mom_reaches_kela_without_assessments_or_other_cl
 def test_decision_notice_18_b_3_mom_logs_only_the_client_as_data_subject() -> None:
     """18 b § 3 mom: the other client's data never leaves, so the disclosure log names only the client."""
     accepted = PIPELINE.accept(_decision_notice_with_everything(), HVA_08)
-    assert accepted.disclosure["subjects"] == [accepted.disclosure["data_subject"]]
+    assert accepted.disclosure.subjects == (accepted.disclosure.data_subject,)
 
 
 def test_statement_15_section_keeps_structure_and_flags_bounded_free_text() -> None:
@@ -98,7 +98,7 @@ def test_statement_15_section_keeps_structure_and_flags_bounded_free_text() -> N
     assert {"Findings", "Finding", "Topic", "ClientHeard", "FreeText"} <= names
     assert not names & {"SocialWorkAssessment", "HealthInformation"}
     assert accepted.record.headers["silta-free-text"] == "FreeText"
-    assert accepted.disclosure["free_text"] == ["FreeText"]
+    assert accepted.disclosure.free_text == ("FreeText",)
 
 
 def test_statement_15_section_free_text_over_the_bound_is_refused() -> None:

@@ -1,0 +1,147 @@
+"""The guardians' portal: a limited view of a principal's matters, and uploads that answer open requests.
+
+Every call carries the portal's service token and a single-use guardian
+assertion, spent in the same unit of work. A principal is named by an opaque
+reference per mandate; a reference that is unknown, another guardian's, ended,
+future or outside the financial scope is the same `principal-not-found`, so a
+refusal does not reveal whether the principal exists. Every view and upload
+goes to the usage log (442/1999 29 §; 703/2023 10 §).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from broker.crypto.assertions import AssertionVerifier, GuardianAssertion
+from broker.crypto.ids import MessageIds
+from broker.crypto.tokens import Caller
+from broker.domain.accepted import SaveOutcome
+from broker.domain.clock import today
+from broker.domain.disclosure import UsageEntry
+from broker.domain.errors import ErrorCode, Rejection
+from broker.pipeline import MessagePipeline
+from broker.services.attachments import check_upload, store_attachment
+from broker.services.checks import admit
+from broker.services.guardian_upload import late_attachment, recipients_of
+from broker.services.guardian_view import PrincipalView, find_open_request, principal_view
+from broker.services.receipts import SILTA
+from broker.services.unit_of_work import UnitOfWork
+from broker.store.audit_log import append_entries
+from broker.store.mandates import mandate_for, principals_of, spend_assertion
+from broker.store.messages import insert_accepted
+from broker.store.tables import GuardianMandate
+
+_PURPOSE = "the guardian handles the principal's financial matters (442/1999 29 §; 1412/1997 17 §)"
+
+
+@dataclass(frozen=True)
+class Guardian:
+    """The portal that called and the guardian it vouched for."""
+
+    portal: Caller
+    assertion: GuardianAssertion
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A late attachment sent on the principal's behalf."""
+
+    message_id: str
+    recipient: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The attachment stored and the late attachments that carry it."""
+
+    attachment_id: str
+    deliveries: tuple[Delivery, ...]
+
+
+class GuardianDesk:
+    """The use cases of the guardians' portal."""
+
+    def __init__(
+        self,
+        pipeline: MessagePipeline,
+        assertions: AssertionVerifier,
+        portal_clients: Sequence[str],
+        ids: MessageIds,
+        max_attachment_bytes: int,
+    ) -> None:
+        self._pipeline = pipeline
+        self._assertions = assertions
+        self._portal_clients = frozenset(portal_clients)
+        self._ids = ids
+        self._max_bytes = max_attachment_bytes
+
+    async def guardian(self, uow: UnitOfWork, portal: Caller, assertion_header: str | None) -> Guardian:
+        """The guardian a portal vouches for with a fresh assertion, which this spends."""
+        if portal.client_id not in self._portal_clients:
+            raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "only a guardians' portal may use /guardian/v1")
+        assertion = self._assertions.verify(assertion_header, portal)
+        if not await spend_assertion(uow.session, assertion, uow.now):
+            raise Rejection(ErrorCode.GUARDIAN_ASSERTION_REPLAYED, "the assertion was already used; get a fresh one")
+        return Guardian(portal, assertion)
+
+    async def principals(self, uow: UnitOfWork, guardian: Guardian) -> list[GuardianMandate]:
+        """The mandates valid today whose scope covers financial matters."""
+        return await principals_of(uow.session, guardian.assertion.guardian_id, today(uow.clock))
+
+    async def principal(self, uow: UnitOfWork, guardian: Guardian, principal_ref: str) -> PrincipalView:
+        """Applications, decisions and open requests of one principal; the view goes to the usage log."""
+        mandate = await self._mandate(uow, guardian, principal_ref)
+        view = await principal_view(uow.session, self._pipeline, mandate.principal_subject, today(uow.clock))
+        await self._log_usage(uow, guardian, mandate, sorted(view.categories))
+        return view
+
+    async def upload(
+        self,
+        uow: UnitOfWork,
+        guardian: Guardian,
+        principal_ref: str,
+        request_id: str,
+        *,
+        content: bytes,
+        media_type: str,
+    ) -> Upload:
+        """Answer an open request with an attachment: to Kela and, for a transferred application, the organiser.
+
+        The late attachments' ids follow from the request and the attachment, so a retry changes nothing.
+        """
+        mandate = await self._mandate(uow, guardian, principal_ref)
+        subject, on = mandate.principal_subject, today(uow.clock)
+        request = await find_open_request(uow.session, self._pipeline, subject, request_id, on)
+        if request is None:
+            raise Rejection(ErrorCode.REQUEST_NOT_FOUND, "no open request with that id for this principal")
+        check_upload(content, media_type, self._max_bytes)
+        attachment = await store_attachment(uow.session, content, media_type, SILTA, uow.now)
+        deliveries = []
+        for recipient in recipients_of(request):
+            message_id = self._ids.derive("guardian-upload", request.message_id, attachment.attachment_id, recipient)
+            document = late_attachment(request, attachment, recipient, message_id)
+            outcome, message = await admit(uow.session, self._pipeline.accept_from_silta(document, recipient))
+            if outcome is SaveOutcome.STORED:
+                await insert_accepted(uow.session, [message])
+                uow.outbox_written()
+            deliveries.append(Delivery(message.message_id, recipient))
+        await self._log_usage(uow, guardian, mandate, ["Attachments"])
+        return Upload(attachment.attachment_id, tuple(deliveries))
+
+    async def _mandate(self, uow: UnitOfWork, guardian: Guardian, principal_ref: str) -> GuardianMandate:
+        mandate = await mandate_for(uow.session, guardian.assertion.guardian_id, principal_ref, today(uow.clock))
+        if mandate is None:
+            raise Rejection(ErrorCode.PRINCIPAL_NOT_FOUND, "no principal with that reference for this guardian")
+        return mandate
+
+    async def _log_usage(self, uow: UnitOfWork, guardian: Guardian, mandate: GuardianMandate, data: list[str]) -> None:
+        usage = UsageEntry(
+            mandate.principal_subject,
+            guardian.assertion.guardian_id,
+            "guardian",
+            _PURPOSE,
+            tuple(data),
+            {"via": guardian.portal.client_id, "principal_ref": mandate.principal_ref},
+        )
+        await append_entries(uow.session, "usage", [usage.log_entry()], uow.now)

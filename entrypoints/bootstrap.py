@@ -1,0 +1,208 @@
+"""The composition root: settings, database, Kafka, keys and use cases are put together here, and only here.
+
+Nothing connects at import time. `build_runtime` wires everything unconnected;
+`Runtime.start` and `Runtime.stop` run and end the background parts (group
+commit, relay, inbound consumer, overdue watch) from the app's lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from broker.audit.pseudonym import Pseudonymiser
+from broker.crypto.assertions import AssertionVerifier
+from broker.crypto.ids import MessageIds
+from broker.crypto.signing import RecordSigner
+from broker.crypto.tokens import TokenVerifier, load_jwks
+from broker.domain.clock import Clock, SystemClock
+from broker.domain.routing import MunicipalityTable
+from broker.kafka.inbound import InboundConsumer
+from broker.kafka.publisher import KafkaPublisher
+from broker.kafka.topics import ensure_topics
+from broker.pipeline import MessagePipeline
+from broker.policy.model import load_policies
+from broker.services.attachment_desk import AttachmentDesk
+from broker.services.data_subject import DataSubjectQuery
+from broker.services.guardians import GuardianDesk
+from broker.services.inbound import OrganiserRecordIntake
+from broker.services.intake import MessageIntake
+from broker.services.kela_inbox import KelaInbox
+from broker.services.mandate_registry import MandateRegistry
+from broker.services.overdue import OverdueSweep, OverdueWatch
+from broker.services.receipts import ReceiptWriter
+from broker.services.record_processing import RecordProcessor, RetryPolicy
+from broker.services.registry import ServiceLayer
+from broker.services.relay import OutboxRelay
+from broker.services.unit_of_work import UnitOfWorkFactory
+from broker.settings import Settings
+from broker.store.group_commit import GroupCommitter
+from broker.xml.safe_parse import ParseLimits
+from broker.xml.validation import SchemaRegistry
+
+log = structlog.get_logger(__name__)
+
+
+def municipality_table() -> MunicipalityTable:
+    """The 2025 municipality → organiser table shipped with the package."""
+    return MunicipalityTable.shipped()
+
+
+def build_pipeline(settings: Settings, clock: Clock | None = None) -> MessagePipeline:
+    """The pipeline's stages from the schema and policy folders."""
+    return MessagePipeline(
+        schemas=SchemaRegistry(settings.schema_dir),
+        policies=load_policies(settings.policy_dir),
+        municipalities=municipality_table(),
+        limits=ParseLimits(settings.max_message_bytes, settings.max_xml_depth),
+        pseudonyms=Pseudonymiser.from_file(settings.pseudonym_key_file),
+        signer=RecordSigner.from_file(settings.record_signing_key_file, settings.record_signing_key_id),
+        clock=clock or SystemClock(),
+    )
+
+
+@dataclass
+class Runtime:
+    """The wired application: the service layer and the background parts it needs running."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    """For the CLI and tests that inspect the store; the service layer uses units of work."""
+    services: ServiceLayer
+    committer: GroupCommitter
+    publisher: KafkaPublisher
+    relay: OutboxRelay
+    inbound: InboundConsumer
+    overdue: OverdueWatch
+    _kafka_side: asyncio.Task[None] | None = None
+
+    @property
+    def pipeline(self) -> MessagePipeline:
+        """The pipeline the service layer uses."""
+        return self.services.pipeline
+
+    async def start(self) -> None:
+        """Start group commit, relay and overdue watch; topics and the consumer as soon as Kafka answers."""
+        self._kafka_side = asyncio.create_task(self._start_kafka_side(), name="kafka-side-start")
+        self.committer.start()
+        if self.settings.relay_enabled:
+            self.relay.start()
+        self.overdue.start()
+
+    async def stop(self) -> None:
+        """Stop everything in the reverse order and release the connections."""
+        if self._kafka_side is not None:
+            self._kafka_side.cancel()
+            await asyncio.gather(self._kafka_side, return_exceptions=True)
+        await self.overdue.stop()
+        await self.inbound.stop()
+        await self.committer.stop()
+        await self.relay.stop()
+        await self.publisher.close()
+        await self.engine.dispose()
+
+    async def database_ok(self) -> bool:
+        """Whether the database answers."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001  any failure means not ready
+            return False
+        return True
+
+    async def _start_kafka_side(self) -> None:
+        """Create the topics (if Silta may), then start consuming organisers' topics, which must exist first."""
+        if self.settings.kafka_create_topics:
+            await _create_topics_when_possible(self.settings)
+        if self.settings.inbound_enabled:
+            self.inbound.start()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Every part, unconnected; `Runtime.start` starts them."""
+    clock = clock or SystemClock()
+    engine = create_async_engine(settings.database_url, pool_pre_ping=True)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.kafka_request_timeout_ms)
+    wake = _Wake()
+    units = UnitOfWorkFactory(sessions, clock, wake)
+    relay = OutboxRelay(units, publisher, settings.relay_batch_size, settings.relay_poll_interval_s)
+    wake.relay = relay
+    pipeline = build_pipeline(settings, clock)
+    jwks = load_jwks(settings.auth_jwks_file)
+    ids = MessageIds(settings.pseudonym_key_file.read_bytes())
+    receipts = ReceiptWriter(pipeline.signer, ids)
+    committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake)
+    services = ServiceLayer(
+        settings=settings,
+        units=units,
+        verifier=TokenVerifier(jwks, settings.auth_issuer, settings.auth_audience, settings.auth_clients),
+        pipeline=pipeline,
+        intake=MessageIntake(pipeline, units, committer),
+        inbox=KelaInbox(pipeline, receipts),
+        attachments=AttachmentDesk(settings.max_attachment_bytes),
+        guardians=GuardianDesk(
+            pipeline,
+            AssertionVerifier(jwks, settings.guardian_assertion_issuer, settings.guardian_assertion_audience),
+            sorted(settings.guardian_portal_clients),
+            ids,
+            settings.max_attachment_bytes,
+        ),
+        data_subjects=DataSubjectQuery(pipeline.pseudonyms),
+        mandates=MandateRegistry(pipeline.pseudonyms),
+    )
+    processor = RecordProcessor(
+        units, OrganiserRecordIntake(pipeline, receipts), RetryPolicy(max_attempts=settings.inbound_max_attempts)
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        services=services,
+        committer=committer,
+        publisher=publisher,
+        relay=relay,
+        inbound=InboundConsumer(
+            settings.kafka_bootstrap_servers,
+            settings.inbound_group_id,
+            processor,
+            max_records=settings.inbound_max_records,
+            clock=clock,
+        ),
+        overdue=OverdueWatch(
+            units,
+            OverdueSweep(receipts, dt.timedelta(hours=settings.receipt_timeout_hours)),
+            settings.overdue_check_interval_s,
+        ),
+    )
+
+
+class _Wake:
+    """Wakes the relay after a unit of work that wrote outbox rows commits (the relay is built after the units)."""
+
+    relay: OutboxRelay | None = None
+
+    def __call__(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+
+async def _create_topics_when_possible(settings: Settings) -> None:
+    delay = 1.0
+    while True:
+        try:
+            created = await ensure_topics(
+                settings.kafka_bootstrap_servers, settings.kafka_topic_partitions, settings.kafka_replication_factor
+            )
+            log.info("kafka_topics_ready", created=len(created))
+            return
+        except Exception as error:  # noqa: BLE001  Kafka may be down at start-up; accepting goes on regardless
+            log.warning("kafka_topics_not_ready", error=repr(error), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
