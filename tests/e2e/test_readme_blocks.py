@@ -11,6 +11,7 @@ Each output the README shows in `# ` lines must match what really comes.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ TIMEOUT_S = 180  # far above the ~25 s the blocks take, for a loaded machine
 @pytest.fixture
 def readme_service(own_kafka: LocalKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
     """What `make run` starts: the local keys, an empty Kafka and the service on SQLite; stopped after the test."""
+    assert shutil.which("curl"), "the README's blocks need curl (.ci/run installs it)"
     env = make_run_env(own_kafka, tmp_path)
     settings = Settings(
         dev_signing_key_file=Path(env["SILTA_DEV_SIGNING_KEY_FILE"]),
