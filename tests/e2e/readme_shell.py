@@ -31,22 +31,26 @@ class Command:
     expected: list[str] = field(default_factory=list)
 
 
-def _fenced_blocks(markdown: str) -> list[tuple[int, list[str]]]:
-    """Every runnable ```sh block: (line number of its first line, its lines)."""
-    blocks: list[tuple[int, list[str]]] = []
+def _fenced_blocks(markdown: str) -> list[tuple[int, list[str], bool]]:
+    """Every ```sh block: (line number of its first line, its lines, whether it runs)."""
+    blocks: list[tuple[int, list[str], bool]] = []
     lines = markdown.splitlines()
     previous, index = "", 0
     while index < len(lines):
         line = lines[index]
         if line.strip() == _FENCE_OPEN:
             end = lines.index(_FENCE_CLOSE, index + 1)
-            if not previous.startswith(NOT_RUN):
-                blocks.append((index + 2, lines[index + 1 : end]))
+            blocks.append((index + 2, lines[index + 1 : end], not previous.startswith(NOT_RUN)))
             previous, index = _FENCE_CLOSE, end
         elif line.strip():
             previous = line.strip()
         index += 1
     return blocks
+
+
+def skipped_lines(markdown: str) -> list[str]:
+    """The non-blank lines of the blocks marked `<!-- not run`."""
+    return [line for _, lines, runs in _fenced_blocks(markdown) if not runs for line in lines if line.strip()]
 
 
 def _add_expected(commands: list[Command], comment: str) -> None:
@@ -78,7 +82,8 @@ def _block_commands(first_line: int, lines: list[str]) -> list[Command]:
 
 def parse_commands(markdown: str) -> list[Command]:
     """The commands of every runnable shell block of `markdown`, in order, with their expected output."""
-    return [command for first_line, lines in _fenced_blocks(markdown) for command in _block_commands(first_line, lines)]
+    blocks = _fenced_blocks(markdown)
+    return [command for first, lines, runs in blocks if runs for command in _block_commands(first, lines)]
 
 
 def bash_script(commands: list[Command], prelude: str) -> str:
