@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     auth_jwks_file: Path = Path(".silta/jwks.json")
     auth_issuer: str = "silta-local"
     auth_audience: str = "silta"
-    auth_clients: dict[str, str] = {"kela": "kela", "guardian-portal": "guardian-portal"}
+    auth_clients: dict[str, str] = {"kela": "kela", "guardian-portal": "guardian-portal", "silta-admin": "silta-admin"}
     """Token client id → the party it sends as."""
     guardian_portal_clients: frozenset[str] = frozenset({"guardian-portal"})
     """Client ids of guardians' portals: the only callers of `/guardian/v1`."""

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devinfra.kafka import LocalKafka
+from broker.settings import PROJECT_ROOT
+from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
 
@@ -83,3 +84,25 @@ def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Pat
     process = ServiceProcess(env, tmp_path / "service.log")
     yield process
     process.stop()
+
+
+@pytest.fixture
+def own_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
+    """A Kafka broker of the test's own, as empty as `make run`'s on a first run; stopped after the test."""
+    broker = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), tmp_path / "kafka")
+    yield broker
+    broker.stop()
+
+
+def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
+    """`make run`'s environment: every setting at its default, but free ports and the files under `tmp_path`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SILTA_")}
+    return env | {
+        "SILTA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}",
+        "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "SILTA_API_PORT": str(free_port()),
+        "SILTA_DEV_SIGNING_KEY_FILE": str(tmp_path / "dev-signing-key.pem"),
+        "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
+        "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
+        "SILTA_RECORD_SIGNING_KEY_FILE": str(tmp_path / "record-signing-key.pem"),
+    }

@@ -147,7 +147,7 @@ async def test_request_response_round_trip_and_a_second_answer_is_refused(
     assert (await _receipt_for(kafka, sent.message_id)).text("Outcome") == "accepted"
     await inbox_items(api, token, {sent.message_id})
     status = await wait_for_status(api, token, request_id, "answered")
-    assert status["due_date"] == "2025-03-21"
+    assert status["due_date"] == "2099-03-21"
     assert status["history"][-1]["by_message_id"] == sent.message_id
 
     second = await send_as_organiser(
@@ -249,7 +249,9 @@ async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_th
     api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str]
 ) -> None:
     """The organiser's request (due 2025-03-21) is not answered: overdue in its status, notice on its topic."""
-    sent = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
+    example = example_message("information-request", variant="from-hva-08")  # due 2099-03-21: never overdue
+    past_due = example.replace(b"<DueDate>2099-03-21</DueDate>", b"<DueDate>2025-03-21</DueDate>")
+    sent = await send_as_organiser(kafka, past_due)
     await inbox_items(api, token_for(), {sent.message_id})
     assert sent.message_id in await services.overdue.check_once()
     assert sent.message_id not in await services.overdue.check_once()  # flagged once

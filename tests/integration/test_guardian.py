@@ -181,7 +181,7 @@ async def test_full_story_guardian_answers_kelas_request_with_an_upload(
     view = (await api.get(f"/guardian/v1/principals/{refs['valid']}", headers=guardian_headers("edv-0001"))).json()
     [open_request] = view["open_requests"]
     assert open_request["message_id"] == request_id
-    assert open_request["due_date"] == "2025-03-21"
+    assert open_request["due_date"] == "2099-03-21"
     assert open_request["content"]["Items"]["Item"]["Code"] == "bank-statements"
 
     upload = await api.post(
