@@ -385,12 +385,15 @@ async def test_a_reminder_with_a_new_due_date_moves_the_request_and_its_overdue_
 ) -> None:
     """An overdue request is reminded with a due date ahead: the date, the status and the watch all follow it."""
     token = token_for()
-    request = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08"))
+    past_due = example_message("information-request", variant="from-hva-08").replace(
+        b"<DueDate>2099-03-21</DueDate>", b"<DueDate>2025-03-21</DueDate>"
+    )
+    request = await send_as_organiser(kafka, past_due)
     await inbox_items(api, token, {request.message_id})
     assert request.message_id in await services.overdue.check_once()
     reminder = example_message(
         "information-request-reminder", variant="from-hva-08", correlation_id=request.message_id
-    ).replace(b"<NewDueDate>2025-03-28</NewDueDate>", b"<NewDueDate>2099-12-31</NewDueDate>")
+    ).replace(b"<NewDueDate>2099-03-28</NewDueDate>", b"<NewDueDate>2099-12-31</NewDueDate>")
     reminded = await send_as_organiser(kafka, reminder)
     await inbox_items(api, token, {reminded.message_id})
     status = (await api.get(f"/kela/v1/messages/{request.message_id}", headers=_auth(token))).json()
