@@ -49,6 +49,7 @@ class MessageStatus(BaseModel):
 
     message_id: str
     message_type: str
+    schema_version: str
     sender: str
     recipient: str
     case_id: str
@@ -124,6 +125,7 @@ async def message_status(message_id: str, request: Request) -> dict[str, Any]:
     return MessageStatus(
         message_id=message.message_id,
         message_type=message.message_type,
+        schema_version=message.schema_version,
         sender=message.sender,
         recipient=message.recipient,
         case_id=message.case_id,
