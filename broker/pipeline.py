@@ -1,6 +1,6 @@
 """The pipeline every incoming message goes through, whatever channel brought it.
 
-receive → parse safely → validate (XSD, identity codes) → authorise the sender
+receive → parse safely → validate (the XSD of the envelope's schema version, identity codes) → authorise the sender
 for this type → route (who receives it) → filter for the recipient (statutory
 policy) → hand over for storing with its outbox row. Each stage raises a
 `Rejection` naming what is wrong; none of them touches a database or Kafka.
@@ -28,7 +28,7 @@ from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.parties import KELA, PartyRole, role_of
 from broker.domain.routing import MunicipalityTable, RoutingError
 from broker.domain.topics import destination_of
-from broker.policy.model import Policy, PolicyError
+from broker.policy.model import Policy, PolicyError, PolicyKey
 from broker.policy.statutory_filter import Allowlist, apply_policy, compile_allowlist
 from broker.xml.attachments import manifest
 from broker.xml.envelope_reader import read_envelope, set_recipient
@@ -51,26 +51,32 @@ class MessagePipeline:
     """The stages, built once at start-up by the composition root."""
 
     schemas: SchemaRegistry
-    policies: dict[str, Policy]
+    policies: dict[PolicyKey, Policy]
+    """By (message type, schema version): each live version has its own policy."""
     municipalities: MunicipalityTable
     limits: ParseLimits
     pseudonyms: Pseudonymiser
     signer: RecordSigner
     clock: Clock = field(default_factory=SystemClock)
-    _allowlists: dict[tuple[str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
+    _allowlists: dict[tuple[str, str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name, policy in self.policies.items():
+        for (name, number), policy in self.policies.items():
             message_type = CATALOGUE.get(name)
             if message_type is None:
                 raise PolicyError(f"a policy names message type {name}, which the catalogue does not have")
-            known = self.schemas.paths(message_type)
+            version = message_type.version(number)
+            if version is None:
+                raise PolicyError(f"a policy is for {name} {number}, a schema version the catalogue does not list")
+            known = self.schemas.paths(message_type, version)
             unknown = sorted(rule.path for rules in policy.rules.values() for rule in rules if rule.path not in known)
             if unknown:
-                raise PolicyError(f"the {name} policy names fields its schema does not have: {', '.join(unknown)}")
+                raise PolicyError(
+                    f"the {name} {number} policy names fields its schema does not have: {', '.join(unknown)}"
+                )
             namespaces = frozenset({ENVELOPE_NAMESPACE, message_type.namespace})
             for role in PartyRole:
-                self._allowlists[name, role] = compile_allowlist(policy, role, namespaces)
+                self._allowlists[name, number, role] = compile_allowlist(policy, role, namespaces)
 
     def accept(self, data: bytes, caller: Caller) -> AcceptedMessage:
         """Run every stage on one document from `caller`; the result is ready to store."""
@@ -99,8 +105,10 @@ class MessagePipeline:
     def guardian_view(self, body: bytes, message_type_name: str) -> tuple[etree._Element, list[str]]:
         """A stored message as a guardian may see it (442/1999 29 §), and the field categories it shows."""
         root = parse_untrusted(body, self.limits)
-        result = apply_policy(root, self._allowlists[message_type_name, PartyRole.GUARDIAN], in_place=True)
-        rules = self.policies[message_type_name].rules.get(PartyRole.GUARDIAN, ())
+        version = self.schemas.version_of(root, CATALOGUE[message_type_name]).number
+        allowlist = self._allowlists[message_type_name, version, PartyRole.GUARDIAN]
+        result = apply_policy(root, allowlist, in_place=True)
+        rules = self.policies[message_type_name, version].rules.get(PartyRole.GUARDIAN, ())
         categories = sorted({rule.path.split("/")[0] for rule in rules if rule.path in result.disclosed})
         return result.document, categories
 
@@ -109,10 +117,11 @@ class MessagePipeline:
     ) -> AcceptedMessage:
         set_recipient(root, recipient)
         declared = manifest(root)
-        filtered = self.filter_for(root, recipient, message_type)
+        filtered = self.filter_for(root, recipient, message_type, envelope.schema_version)
         return AcceptedMessage(
             message_id=envelope.message_id,
             message_type=message_type.name,
+            schema_version=envelope.schema_version,
             sender=envelope.sender,
             recipient=recipient,
             case_id=envelope.case_id,
@@ -158,14 +167,16 @@ class MessagePipeline:
                 [ErrorItem(f"/{message_type.root_element}/{path}", error.reason)],
             ) from None
 
-    def filter_for(self, root: etree._Element, recipient: str, message_type: MessageType) -> Filtered:
-        """The document as `recipient` may receive it, what was removed, and what it discloses."""
+    def filter_for(self, root: etree._Element, recipient: str, message_type: MessageType, version: str) -> Filtered:
+        """The document (of schema `version`) as `recipient` may receive it, what was removed, what it discloses."""
         role = role_of(recipient)
-        policy = self.policies.get(message_type.name)
+        policy = self.policies.get((message_type.name, version))
         if role is None or policy is None:
-            raise Rejection(ErrorCode.FILTERED_MESSAGE_INVALID, f"no disclosure policy for {message_type.name}")
+            raise Rejection(
+                ErrorCode.FILTERED_MESSAGE_INVALID, f"no disclosure policy for {message_type.name} {version}"
+            )
         # The pipeline owns this tree and never reads it again: filter it in place.
-        result = apply_policy(root, self._allowlists[message_type.name, role], in_place=True)
+        result = apply_policy(root, self._allowlists[message_type.name, version, role], in_place=True)
         if not self.schemas.is_valid(result.document, message_type):
             raise Rejection(
                 ErrorCode.FILTERED_MESSAGE_INVALID,
@@ -185,7 +196,7 @@ class MessagePipeline:
         headers = {
             hdr.MESSAGE_ID: envelope.message_id,
             hdr.MESSAGE_TYPE: message_type.name,
-            hdr.SCHEMA: message_type.schema_header,
+            hdr.SCHEMA: message_type.schema_header_for(envelope.schema_version),
             hdr.SENDER: envelope.sender,
             hdr.RECIPIENT: recipient,
         }

@@ -26,10 +26,13 @@ def application_transfer(
     sender: str = "kela",
     *,
     with_attachments: bool = False,
+    schema_version: str = "1.0",
+    preferred_language: str | None = None,
 ) -> bytes:
     """A valid application transfer with its own message id (random unless given).
 
     Without `with_attachments` the manifest is left out, so the transfer needs no upload first.
+    `schema_version` goes into the envelope; `preferred_language` (a 2.0 field) into the applicant.
     """
     root = etree.fromstring(EXAMPLE.read_bytes(), etree.XMLParser(remove_comments=True))
     if not with_attachments:
@@ -40,10 +43,15 @@ def application_transfer(
         f"{{{ENVELOPE_NAMESPACE}}}CaseId": case_id or f"KELA-TOTU-{uuid.uuid4().hex[:12]}",
         f"{{{ENVELOPE_NAMESPACE}}}Sender": sender,
         f"{{{_TRANSFER_NS}}}HomeMunicipality": municipality,
+        f"{{{ENVELOPE_NAMESPACE}}}SchemaVersion": schema_version,
     }
     for tag, value in values.items():
         node = next(root.iter(tag))
         node.text = value
+    if preferred_language is not None:
+        language = etree.Element(f"{{{_TRANSFER_NS}}}PreferredLanguage")
+        language.text = preferred_language
+        next(root.iter(f"{{{_TRANSFER_NS}}}HomeMunicipality")).addnext(language)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -1,4 +1,4 @@
-"""The `silta` command line: serve the API, mint local tokens, listen as an organiser, audit, retention."""
+"""The `silta` command line: serve the API, mint local tokens, listen as an organiser, audit, retention, schemas."""
 
 from __future__ import annotations
 
@@ -197,6 +197,29 @@ def cmd_policy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schemas_check(args: argparse.Namespace) -> int:
+    """The evolution gate: each new schema version accepts the stored examples of the one before, unless breaking."""
+    from broker.xml.evolution import check_evolution
+
+    schema_dir = args.schemas or Settings().schema_dir
+    report = check_evolution(schema_dir, args.examples or schema_dir / "examples")
+    for line in report.checked:
+        print(f"ok: {line}")
+    for line in report.failures:
+        print(f"FAILED: {line}")
+    return 0 if report.ok else 1
+
+
+def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schemas = commands.add_parser("schemas", help="the message schemas").add_subparsers(
+        dest="schemas_command", required=True
+    )
+    check = schemas.add_parser("check", help=cmd_schemas_check.__doc__)
+    check.add_argument("--schemas", type=Path, default=None, help="the XSD folder (default: SILTA_SCHEMA_DIR)")
+    check.add_argument("--examples", type=Path, default=None, help="the examples folder (default: <schemas>/examples)")
+    check.set_defaults(handler=cmd_schemas_check)
+
+
 def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = commands.add_parser("audit", help="the disclosure and usage logs").add_subparsers(
         dest="audit_command", required=True
@@ -264,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("file", type=Path, help="CSV (with a header) or JSON (a list of objects)")
     imports.set_defaults(handler=cmd_guardians_import)
     _add_audit_and_policy(commands)
+    _add_schemas(commands)
     return parser
 
 

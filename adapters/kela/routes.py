@@ -42,6 +42,7 @@ class MessageStatus(BaseModel):
 
     message_id: str
     message_type: str
+    schema_version: str
     sender: str
     recipient: str
     case_id: str
@@ -97,6 +98,7 @@ def _status(view: MessageView) -> MessageStatus:
     return MessageStatus(
         message_id=view.message_id,
         message_type=view.message_type,
+        schema_version=view.schema_version,
         sender=view.sender,
         recipient=view.recipient,
         case_id=view.case_id,

@@ -63,6 +63,8 @@ class ApplicationTransfer:
     urgency: str
     transfer_requested_at: dt.datetime
     attachments: tuple[AttachmentRef, ...]
+    preferred_language: str | None = None
+    """From schema version 2.0 (`envelope.schema_version`): the language the applicant chose, if any."""
 
 
 def _text(node: etree._Element, path: str) -> str:
@@ -118,6 +120,7 @@ def application_transfer_from_xml(root: etree._Element) -> ApplicationTransfer:
         urgency=_text(root, "t:Urgency"),
         transfer_requested_at=dt.datetime.fromisoformat(_text(root, "t:TransferRequest/t:RequestedAt")),
         attachments=tuple(_attachment(a) for a in root.iterfind("t:Attachments/t:Attachment", _NS)),
+        preferred_language=_optional(applicant, "t:PreferredLanguage"),
     )
 
 

@@ -37,6 +37,8 @@ class AcceptedMessage:
 
     message_id: str
     message_type: str
+    schema_version: str
+    """The version of the type's schema the message was validated against (its envelope's `SchemaVersion`)."""
     sender: str
     recipient: str
     case_id: str

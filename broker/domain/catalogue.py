@@ -1,9 +1,19 @@
 """The message catalogue: every message type Silta carries, with its rules.
 
-Each type names its schema, its direction (who may send it and what kind of
-party receives it), where in the document the client's municipality is (which
-routes Kela's messages), what it must answer, and its legal basis. The
-statutory policy of each type lives in `policies/<type>.toml`.
+Each type names its schema versions, its direction (who may send it and what
+kind of party receives it), where in the document the client's municipality is
+(which routes Kela's messages), what it must answer, and its legal basis. The
+statutory policy of each type and version lives in `policies/*.toml`.
+
+Versions (see docs/schema-versions.md): a type keeps one XML namespace for its
+whole life, and the envelope's `SchemaVersion` names the version a document
+follows. Each live version has its own XSD, `schemas/<type>-<major>.xsd` (or
+`<type>-<major>.<minor>.xsd` for a minor version), and its own policy. A
+version is either compatible with the one before it (every document of the
+previous version is also valid under it, which `silta schemas check` proves on
+the stored examples) or declared `breaking`. A version nobody may send any more
+is removed from `versions`; a document naming a version not listed is refused
+with `unsupported-schema-version`.
 """
 
 from __future__ import annotations
@@ -51,6 +61,27 @@ class Direction(StrEnum):
 
 
 @dataclass(frozen=True)
+class SchemaVersion:
+    """One live version of a message type's schema."""
+
+    number: str
+    """As written in the envelope's `SchemaVersion`: `major.minor`."""
+    breaking: bool = False
+    """Declared incompatible with the version before it: its documents need not be valid under this one."""
+    changes: str = ""
+    """What the version changed, for the gate's report and reviewers."""
+
+    @property
+    def file_suffix(self) -> str:
+        """`2` for 2.0, `2.1` for 2.1: the part of the XSD's file name after the type."""
+        major, _, minor = self.number.partition(".")
+        return major if minor in ("", "0") else self.number
+
+
+_FIRST = (SchemaVersion("1.0"),)
+
+
+@dataclass(frozen=True)
 class MessageType:
     """One message type and the rules that hold for it."""
 
@@ -64,7 +95,8 @@ class MessageType:
     """The types this one answers through the envelope's CorrelationId; empty = any type; None = answers nothing."""
     due_date_path: str | None = None
     """Local-name path to the date an answer is due, for types that expect one."""
-    schema_version: str = "1.0"
+    versions: tuple[SchemaVersion, ...] = _FIRST
+    """The live schema versions, oldest first; the last is the current one, which Silta writes itself."""
     answer_event: Event | None = None
     """The step this type causes on the message it answers (a receipt's depends on its kind)."""
     follows_up: bool = False
@@ -79,13 +111,26 @@ class MessageType:
 
     @property
     def namespace(self) -> str:
-        """The type's XML namespace."""
+        """The type's XML namespace: the same for every version (the `:1` is part of the name, not the version)."""
         return f"urn:fi:silta:{self.name}:1"
 
     @property
-    def schema_file(self) -> str:
-        """The XSD under `schemas/`."""
-        return f"{self.name}-1.xsd"
+    def schema_version(self) -> str:
+        """The current (newest) version: the one Silta writes its own documents in."""
+        return self.versions[-1].number
+
+    @property
+    def supported_versions(self) -> tuple[str, ...]:
+        """Every version a sender may use, oldest first."""
+        return tuple(version.number for version in self.versions)
+
+    def version(self, number: str) -> SchemaVersion | None:
+        """The live version with this number, or None."""
+        return next((version for version in self.versions if version.number == number), None)
+
+    def schema_file(self, version: SchemaVersion) -> str:
+        """The XSD of a version under `schemas/`."""
+        return f"{self.name}-{version.file_suffix}.xsd"
 
     @property
     def senders(self) -> frozenset[PartyRole]:
@@ -99,8 +144,12 @@ class MessageType:
 
     @property
     def schema_header(self) -> str:
-        """The value of the `silta-schema` Kafka header: namespace and version."""
-        return f"{self.namespace}#{self.schema_version}"
+        """The `silta-schema` Kafka header of the current version (for Silta's own documents)."""
+        return self.schema_header_for(self.schema_version)
+
+    def schema_header_for(self, version: str) -> str:
+        """The value of the `silta-schema` Kafka header: namespace and the document's version."""
+        return f"{self.namespace}#{version}"
 
 
 _REQUEST = frozenset({"information-request"})
@@ -111,6 +160,10 @@ APPLICATION_TRANSFER = MessageType(
     "1412/1997 14 c §",
     Direction.KELA_TO_ORGANISER,
     municipality_path="Applicant/HomeMunicipality",
+    versions=(
+        SchemaVersion("1.0"),
+        SchemaVersion("2.0", changes="optional Applicant/PreferredLanguage (423/2003 10 §; 1086/2003 4 §)"),
+    ),
 )
 
 _TYPES = (

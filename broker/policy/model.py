@@ -3,16 +3,25 @@
 A policy lists, per recipient role, each field that role may receive, with the
 legal basis and the purpose. A rule without a legal basis is a load error:
 Silta refuses to start rather than disclose on no basis.
+
+Each policy is for one schema version of its type (`schema_version`, "1.0" if
+the file does not say): a field a new version adds reaches nobody until that
+version's policy lists it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from broker.domain.parties import PartyRole
+
+PolicyKey = tuple[str, str]
+"""(message type, schema version): what a policy is for."""
+_VERSION = re.compile(r"[0-9]+\.[0-9]+")
 
 
 class PolicyError(Exception):
@@ -38,6 +47,13 @@ class Policy:
     version: str
     """SHA-256 of the policy file's bytes: recorded with every disclosure."""
     rules: dict[PartyRole, tuple[FieldRule, ...]]
+    schema_version: str = "1.0"
+    """The version of the type's schema this policy is for."""
+
+    @property
+    def key(self) -> PolicyKey:
+        """(message type, schema version)."""
+        return (self.message_type, self.schema_version)
 
     def allowed_paths(self, role: PartyRole) -> frozenset[str]:
         """The paths this role may receive; empty (deny everything) for an unlisted role."""
@@ -70,6 +86,9 @@ def parse_policy(data: bytes, source: str) -> Policy:
     message_type = document.pop("message_type", None)
     if not isinstance(message_type, str):
         raise PolicyError(f"{source}: `message_type` is missing")
+    schema_version = document.pop("schema_version", "1.0")
+    if not isinstance(schema_version, str) or not _VERSION.fullmatch(schema_version):
+        raise PolicyError(f'{source}: `schema_version` must be a string such as "2.0"')
     rules: dict[PartyRole, tuple[FieldRule, ...]] = {}
     for role_name, raw_rules in document.items():
         try:
@@ -79,15 +98,15 @@ def parse_policy(data: bytes, source: str) -> Policy:
         if not isinstance(raw_rules, list):
             raise PolicyError(f"{source}: `{role_name}` must be an array of tables ([[{role_name}]])")
         rules[role] = tuple(_rule(source, role_name, i, raw) for i, raw in enumerate(raw_rules))
-    return Policy(message_type, hashlib.sha256(data).hexdigest(), rules)
+    return Policy(message_type, hashlib.sha256(data).hexdigest(), rules, schema_version)
 
 
-def load_policies(policy_dir: Path) -> dict[str, Policy]:
-    """Every policy file in the folder, by message type."""
-    policies: dict[str, Policy] = {}
+def load_policies(policy_dir: Path) -> dict[PolicyKey, Policy]:
+    """Every policy file in the folder, by message type and schema version."""
+    policies: dict[PolicyKey, Policy] = {}
     for path in sorted(policy_dir.glob("*.toml")):
         policy = parse_policy(path.read_bytes(), path.name)
-        if policy.message_type in policies:
-            raise PolicyError(f"{path.name}: a second policy for {policy.message_type}")
-        policies[policy.message_type] = policy
+        if policy.key in policies:
+            raise PolicyError(f"{path.name}: a second policy for {policy.message_type} {policy.schema_version}")
+        policies[policy.key] = policy
     return policies

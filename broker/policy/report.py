@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from broker.domain.parties import PartyRole
-from broker.policy.model import load_policies
+from broker.policy.model import Policy, PolicyKey, load_policies
+
+
+def _in_order(policies: dict[PolicyKey, Policy]) -> list[tuple[PolicyKey, Policy]]:
+    """By type, then by version as numbers (1.9 before 1.10)."""
+    return sorted(policies.items(), key=lambda item: (item[0][0], *map(int, item[0][1].split("."))))
 
 
 def policy_table(policy_dir: Path, message_type: str | None = None, recipient: str | None = None) -> str:
-    """Tab-separated rows: type, recipient role, field, legal basis, purpose."""
-    rows = ["type\trecipient\tfield\tlegal basis\tpurpose"]
-    for name, policy in sorted(load_policies(policy_dir).items()):
+    """Tab-separated rows: type, schema version, recipient role, field, legal basis, purpose."""
+    rows = ["type\tversion\trecipient\tfield\tlegal basis\tpurpose"]
+    for (name, version), policy in _in_order(load_policies(policy_dir)):
         if message_type not in (None, name):
             continue
         for role, rules in policy.rules.items():
             if recipient not in (None, str(role)):
                 continue
-            rows.extend(f"{name}\t{role}\t{r.path}\t{r.legal_basis}\t{r.purpose}" for r in rules)
+            rows.extend(f"{name}\t{version}\t{role}\t{r.path}\t{r.legal_basis}\t{r.purpose}" for r in rules)
     return "\n".join(rows)
 
 
@@ -33,8 +39,11 @@ def policy_markdown(policy_dir: Path) -> str:
         "in the `silta-free-text` record header and in the disclosure log.",
         "",
     ]
-    for name, policy in sorted(load_policies(policy_dir).items()):
-        lines += [f"## {name}", "", f"Policy version (SHA-256 of the file): `{policy.version}`", ""]
+    policies = load_policies(policy_dir)
+    versions = Counter(name for name, _ in policies)
+    for (name, schema_version), policy in _in_order(policies):
+        heading = f"{name}, schema version {schema_version}" if versions[name] > 1 else name
+        lines += [f"## {heading}", "", f"Policy version (SHA-256 of the file): `{policy.version}`", ""]
         for role in PartyRole:
             rules = policy.rules.get(role, ())
             if not rules:

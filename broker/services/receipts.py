@@ -113,6 +113,7 @@ class ReceiptWriter:
         return AcceptedMessage(
             message_id=content.receipt_id,
             message_type=RECEIPT.name,
+            schema_version=RECEIPT.schema_version,
             sender=SILTA,
             recipient=content.recipient,
             case_id=content.case_id,

@@ -19,6 +19,7 @@ class MessageView:
 
     message_id: str
     message_type: str
+    schema_version: str
     sender: str
     recipient: str
     case_id: str
@@ -47,6 +48,7 @@ async def message_view(uow: UnitOfWork, caller: Caller, message_id: str) -> Mess
     return MessageView(
         message_id=message.message_id,
         message_type=message.message_type,
+        schema_version=message.schema_version,
         sender=message.sender,
         recipient=message.recipient,
         case_id=message.case_id,

@@ -52,6 +52,7 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
             {
                 "message_id": m.message_id,
                 "message_type": m.message_type,
+                "schema_version": m.schema_version,
                 "sender": m.sender,
                 "recipient": m.recipient,
                 "case_id": m.case_id,

@@ -33,6 +33,8 @@ class MessageRecord(Base):
 
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     message_type: Mapped[str] = mapped_column(String(64))
+    schema_version: Mapped[str] = mapped_column(String(16))
+    """The version of the type's schema the message was validated against (its envelope's SchemaVersion)."""
     sender: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(16))
     case_id: Mapped[str] = mapped_column(String(64))

@@ -17,14 +17,16 @@ from entrypoints.cli import main
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())
+V1 = ("application-transfer", "1.0")
+V2 = ("application-transfer", "2.0")
 
 
 def test_a_policy_naming_a_field_the_schema_lacks_fails_at_start_up() -> None:
     """A typo or a removed field in a policy stops the service from starting, naming the field."""
-    policy = PIPELINE.policies["application-transfer"]
+    policy = PIPELINE.policies[V1]
     wrong = dataclasses.replace(policy, rules={PartyRole.ORGANISER: (FieldRule("Applicant/ShoeSize", "x", "y"),)})
     with pytest.raises(PolicyError, match="Applicant/ShoeSize"):
-        dataclasses.replace(PIPELINE, policies={"application-transfer": wrong})
+        dataclasses.replace(PIPELINE, policies={V1: wrong})
 
 
 def test_docs_policy_md_is_the_current_export() -> None:
@@ -35,7 +37,7 @@ def test_docs_policy_md_is_the_current_export() -> None:
 def test_policy_table_filters_by_type_and_recipient() -> None:
     """`silta policy show --recipient organiser` lists only the organiser's fields."""
     rows = policy_table(PROJECT_ROOT / "policies", "application-transfer", "organiser").splitlines()
-    assert rows[0].startswith("type\trecipient")
+    assert rows[0].startswith("type\tversion\trecipient")
     assert all("\torganiser\t" in row for row in rows[1:])
     municipality_rows = policy_table(PROJECT_ROOT / "policies", None, "municipality").splitlines()[1:]
     assert municipality_rows
@@ -74,15 +76,17 @@ def test_policy_show_command_prints_the_table(capsys: pytest.CaptureFixture[str]
     """`silta policy show --type application-transfer --recipient organiser` prints one row per organiser field."""
     assert main(["policy", "show", "--type", "application-transfer", "--recipient", "organiser"]) == 0
     rows = capsys.readouterr().out.strip().splitlines()
-    assert len(rows) == 1 + len(PIPELINE.policies["application-transfer"].rules[PartyRole.ORGANISER])
+    organiser = [PIPELINE.policies[key].rules[PartyRole.ORGANISER] for key in (V1, V2)]
+    assert len(rows) == 1 + sum(len(rules) for rules in organiser)
+    assert {row.split("\t")[1] for row in rows[1:]} == {"1.0", "2.0"}
 
 
 def test_a_policy_that_leaves_an_invalid_message_is_refused_not_sent() -> None:
     """If a policy drops a field the recipient's schema requires, the message is refused (500), never sent broken."""
-    policy = PIPELINE.policies["application-transfer"]
+    policy = PIPELINE.policies[V1]
     organiser = tuple(r for r in policy.rules[PartyRole.ORGANISER] if r.path != "Applicant/Surname")
     pipeline = dataclasses.replace(
-        PIPELINE, policies={"application-transfer": dataclasses.replace(policy, rules={PartyRole.ORGANISER: organiser})}
+        PIPELINE, policies={V1: dataclasses.replace(policy, rules={PartyRole.ORGANISER: organiser})}
     )
     with pytest.raises(Rejection) as caught:
         pipeline.accept(application_transfer(), KELA)

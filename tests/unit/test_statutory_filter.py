@@ -18,7 +18,7 @@ from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())
-POLICY = PIPELINE.policies["application-transfer"]
+POLICY = PIPELINE.policies["application-transfer", "1.0"]
 NAMESPACES = frozenset({ENVELOPE_NAMESPACE, "urn:fi:silta:application-transfer:1"})
 
 

@@ -110,18 +110,18 @@ def test_statement_15_section_free_text_over_the_bound_is_refused() -> None:
     assert any("FreeText" in item.path for item in caught.value.errors)
 
 
-@pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_every_policy_covers_every_recipient_role_of_its_direction(name: str) -> None:
-    """Default deny is no excuse for a type nobody can receive: each type lists fields for its recipients."""
-    policy = PIPELINE.policies[name]
+@pytest.mark.parametrize(("name", "version"), sorted(PIPELINE.policies))
+def test_every_policy_covers_every_recipient_role_of_its_direction(name: str, version: str) -> None:
+    """Default deny is no excuse for a type nobody can receive: each type and version lists its recipients' fields."""
+    policy = PIPELINE.policies[name, version]
     for role in CATALOGUE[name].direction.recipient_roles:
-        assert policy.rules.get(role), f"{name} has no rules for {role}"
+        assert policy.rules.get(role), f"{name} {version} has no rules for {role}"
 
 
-@pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_guardian_never_receives_statements_notes_or_other_peoples_codes(name: str) -> None:
+@pytest.mark.parametrize(("name", "version"), sorted(PIPELINE.policies))
+def test_guardian_never_receives_statements_notes_or_other_peoples_codes(name: str, version: str) -> None:
     """442/1999 29 §, 89 §: no guardian rule names a statement, a note, health data or another person."""
-    paths = PIPELINE.policies[name].allowed_paths(PartyRole.GUARDIAN)
+    paths = PIPELINE.policies[name, version].allowed_paths(PartyRole.GUARDIAN)
     if name == "statement":
         assert not paths
     forbidden = ("SocialWorkAssessment", "HealthInformation", "OtherClients", "HouseholdMembers")
@@ -157,7 +157,7 @@ def test_nothing_outside_any_types_allowlist_reaches_any_recipient(
 ) -> None:
     """Property over every message type and every role: each path that survives the filter is allowed."""
     name, root = case
-    policy = PIPELINE.policies[name]
+    policy = PIPELINE.policies[name, "1.0"]  # the examples of every type are of version 1.0
     namespaces = frozenset({ENVELOPE_NAMESPACE, CATALOGUE[name].namespace})
     result = apply_policy(root, compile_allowlist(policy, role, namespaces))
     allowed = policy.allowed_paths(role)
