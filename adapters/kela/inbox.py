@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 from typing import Annotated, Any
 
@@ -32,6 +33,8 @@ router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"])
 _POLL_INTERVAL_S = 0.25
 _READ_PURPOSE = "handle the client's case at Kela"
 _MAX_CURSOR_DIGITS = 18
+# ASCII digits only: `str.isdigit` and `int` also take "³", "٣" or "１".
+_CURSOR = re.compile(f"[0-9]{{1,{_MAX_CURSOR_DIGITS}}}", re.ASCII)
 _XML_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/xml": {}}, "description": "The message as Kela may receive it"},
     **problem_responses(401, 404),
@@ -68,15 +71,15 @@ class ReceiptAnswer(BaseModel):
 
 
 def _cursor(after: str) -> int:
-    if not after.isdigit() or len(after) > _MAX_CURSOR_DIGITS:
+    if _CURSOR.fullmatch(after) is None:
         raise Rejection(ErrorCode.CURSOR_INVALID, f"the cursor {after[:40]!r} is not one Silta gave out")
     return int(after)
 
 
-@router.get("", response_model=InboxPage, responses=problem_responses(401, 422))
+@router.get("", response_model=InboxPage, responses=problem_responses(400, 401, 422))
 async def list_inbox(
     request: Request,
-    after: Annotated[str, Query(max_length=_MAX_CURSOR_DIGITS)] = "0",
+    after: Annotated[str, Query(json_schema_extra={"pattern": f"^{_CURSOR.pattern}$"})] = "0",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
 ) -> InboxPage:

@@ -340,16 +340,20 @@ async def test_an_answer_to_a_message_of_the_wrong_type_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("params", "code", "path"),
-    [({"after": "abc"}, "cursor-invalid", None), ({"limit": "0"}, "request-invalid", "/query/limit")],
+    ("params", "expected", "path"),
+    [({"after": "abc"}, (400, "cursor-invalid"), None), ({"limit": "0"}, (422, "request-invalid"), "/query/limit")],
     ids=["cursor-not-given-out", "limit-zero"],
 )
 async def test_inbox_parameters_are_checked(
-    params: dict[str, str], code: str, path: str | None, api: httpx.AsyncClient, token_for: Callable[..., str]
+    params: dict[str, str],
+    expected: tuple[int, str],
+    path: str | None,
+    api: httpx.AsyncClient,
+    token_for: Callable[..., str],
 ) -> None:
-    """A cursor Silta never gave out, or a limit outside 1-500: 422 with its own code."""
+    """A cursor Silta never gave out (400), or a limit outside 1-500 (422): each with its own code."""
     answer = await api.get("/kela/v1/inbox", params=params, headers=_auth(token_for()))
-    assert (answer.status_code, answer.json()["code"]) == (422, code)
+    assert (answer.status_code, answer.json()["code"]) == expected
     if path is not None:
         assert [e["path"] for e in answer.json()["errors"]] == [path]
 
