@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.registry import Services
 
+FINLAND = ZoneInfo("Europe/Helsinki")
 _PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
 
 
@@ -16,6 +19,11 @@ def services_of(request: Request) -> Services:
     """The services the app's lifespan built."""
     services: Services = request.app.state.services
     return services
+
+
+def today_in_finland() -> dt.date:
+    """Today's date in Finland: mandates' and requests' dates are Finnish calendar dates, whatever the host's zone."""
+    return dt.datetime.now(FINLAND).date()
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

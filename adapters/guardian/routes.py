@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.http import media_type_of, problem_responses, read_body, services_of
+from adapters.http import media_type_of, problem_responses, read_body, services_of, today_in_finland
 from broker.crypto.assertions import ASSERTION_HEADER, GuardianAssertion
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
@@ -48,7 +48,7 @@ async def _guardian(request: Request, session: AsyncSession) -> tuple[Caller, Gu
 
 
 async def _mandate(session: AsyncSession, guardian: GuardianAssertion, principal_ref: str) -> GuardianMandate:
-    mandate = await mandate_for(session, guardian.guardian_id, principal_ref, dt.date.today())
+    mandate = await mandate_for(session, guardian.guardian_id, principal_ref, today_in_finland())
     if mandate is None:
         raise Rejection(ErrorCode.PRINCIPAL_NOT_FOUND, "no principal with that reference for this guardian")
     return mandate
@@ -70,7 +70,7 @@ async def list_principals(request: Request) -> dict[str, Any]:
     """The principals whose financial matters the guardian handles today, by opaque reference."""
     async with services_of(request).sessions() as session, session.begin():
         _, guardian = await _guardian(request, session)
-        mandates = await principals_of(session, guardian.guardian_id, dt.date.today())
+        mandates = await principals_of(session, guardian.guardian_id, today_in_finland())
     return {
         "principals": [
             {
@@ -92,7 +92,7 @@ async def principal(principal_ref: str, request: Request) -> dict[str, Any]:
     async with services.sessions() as session, session.begin():
         caller, guardian = await _guardian(request, session)
         mandate = await _mandate(session, guardian, principal_ref)
-        view = await principal_view(session, services.pipeline, mandate.principal_subject, dt.date.today())
+        view = await principal_view(session, services.pipeline, mandate.principal_subject, today_in_finland())
         usage = _usage(caller, guardian, mandate, sorted(view.categories))
         await append_entries(session, "usage", [usage], dt.datetime.now(dt.UTC))
     return {
@@ -115,7 +115,7 @@ async def upload(principal_ref: str, request_id: str, request: Request) -> JSONR
     async with services.sessions() as session, session.begin():
         caller, guardian = await _guardian(request, session)
         mandate = await _mandate(session, guardian, principal_ref)
-        today = dt.date.today()
+        today = today_in_finland()
         open_request = await find_open_request(session, services.pipeline, mandate.principal_subject, request_id, today)
         if open_request is None:
             raise Rejection(ErrorCode.REQUEST_NOT_FOUND, "no open request with that id for this principal")

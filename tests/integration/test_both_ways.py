@@ -171,7 +171,8 @@ async def test_a_cancelled_request_refuses_its_response(
     assert (await _receipt_for(kafka, late.message_id)).text("Errors/Error/Code") == "request-cancelled"
 
 
-async def test_an_answer_to_an_unknown_message_is_rejected(api: httpx.AsyncClient, kafka: LocalKafka) -> None:
+@pytest.mark.usefixtures("api")  # the running app consumes the organiser's topic
+async def test_an_answer_to_an_unknown_message_is_rejected(kafka: LocalKafka) -> None:
     """A response naming a message Silta never carried gets a rejected receipt saying so."""
     orphan = example_message("information-response", variant="from-hva-08", correlation_id=str(uuid.uuid4()))
     sent = await send_as_organiser(kafka, orphan)
@@ -206,7 +207,8 @@ async def test_transfer_return_marks_the_transfer_returned(
     await wait_for_status(api, token, transfer_id, "returned")
 
 
-async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka, api: httpx.AsyncClient) -> None:
+@pytest.mark.usefixtures("api")  # the running app consumes the organiser's topic
+async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka) -> None:
     """hva-08's document on hva-06's topic: rejected as sender-not-topic-owner, receipted to hva-06."""
     sent = await send_as_organiser(kafka, example_message("decision-notice"), org="hva-06", check=False)
     position = f"silta.from.hva-06.v1/{sent.partition}/{sent.offset}"
@@ -359,7 +361,7 @@ async def test_inbox_parameters_are_checked(
 
 
 async def test_a_message_not_in_the_callers_inbox_is_not_found(
-    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+    api: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
     """Kela's own outgoing message is not in its inbox: reading or receipting it is 404 message-not-found."""
     message_id = str(uuid.uuid4())

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from adapters.http import today_in_finland
 from adapters.municipality.messages import SiltaMessage
 from broker.services.registry import Services
 from broker.store.tables import GuardianMandate
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 PRINCIPAL = "010594Y9032"  # the examples' client; fictitious
 SPOUSE, CHILD = "120390-912T", "230715A931C"  # household members in the application transfer example
 OTHER = "150288-952P"
-TODAY = dt.date.today()
+TODAY = today_in_finland()
 Headers = Callable[..., dict[str, str]]
 
 
