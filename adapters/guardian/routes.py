@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.http import media_type_of, problem_responses, read_body, services_of, today_in_finland
+from adapters.parameters import PrincipalRef, RequestId
 from broker.crypto.assertions import ASSERTION_HEADER, GuardianAssertion
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
@@ -86,7 +87,7 @@ async def list_principals(request: Request) -> dict[str, Any]:
 
 
 @router.get("/principals/{principal_ref}", responses=_ERRORS)
-async def principal(principal_ref: str, request: Request) -> dict[str, Any]:
+async def principal(principal_ref: PrincipalRef, request: Request) -> dict[str, Any]:
     """Applications and their status, decisions, and open requests with every missing item and the due date."""
     services = services_of(request)
     async with services.sessions() as session, session.begin():
@@ -108,7 +109,7 @@ async def principal(principal_ref: str, request: Request) -> dict[str, Any]:
     status_code=201,
     responses=problem_responses(401, 403, 404, 413, 415, 422),
 )
-async def upload(principal_ref: str, request_id: str, request: Request) -> JSONResponse:
+async def upload(principal_ref: PrincipalRef, request_id: RequestId, request: Request) -> JSONResponse:
     """Answer an open request with an attachment: to Kela and, for a transferred application, the organiser."""
     services = services_of(request)
     media_type = media_type_of(request)

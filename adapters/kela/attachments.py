@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.http import media_type_of, problem_responses, read_body, services_of
+from adapters.parameters import AttachmentId
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.attachments import check_upload, fetchable, store_attachment
 from broker.store.audit_log import append_entries
@@ -78,7 +79,7 @@ async def upload(request: Request) -> JSONResponse:
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response, responses=problem_responses(401, 404))
-async def fetch(attachment_id: str, request: Request) -> Response:
+async def fetch(attachment_id: AttachmentId, request: Request) -> Response:
     """The attachment's content, for its uploader and the parties of a message that references it."""
     services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.http import problem_responses, services_of
+from adapters.parameters import MessageId
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.checks import check_against_store
@@ -111,7 +112,7 @@ async def list_inbox(
     responses=_XML_RESPONSES,
     response_class=Response,
 )
-async def read_message(message_id: str, request: Request) -> Response:
+async def read_message(message_id: MessageId, request: Request) -> Response:
     """The message's XML as Kela may receive it; the read is written to the usage log."""
     services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
@@ -123,7 +124,7 @@ async def read_message(message_id: str, request: Request) -> Response:
 
 @router.post("/{message_id}/receipt", response_model=ReceiptAnswer, responses=problem_responses(401, 404, 422))
 async def receipt_message(
-    message_id: str, request: Request, receipt: Annotated[ReceiptRequest | None, Body()] = None
+    message_id: MessageId, request: Request, receipt: Annotated[ReceiptRequest | None, Body()] = None
 ) -> ReceiptAnswer:
     """Take the message into Kela's case system: the organiser gets a business receipt, the entry closes."""
     services = services_of(request)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from adapters.http import media_type_of, problem_responses, read_body, services_of
+from adapters.parameters import MessageId
 from broker.crypto.tokens import Caller
 from broker.domain.accepted import SaveOutcome
 from broker.domain.errors import ErrorCode, Rejection
@@ -112,7 +113,7 @@ async def post_message(request: Request) -> JSONResponse:
 
 
 @router.get("/messages/{message_id}", response_model=MessageStatus, responses=problem_responses(401, 403, 404))
-async def message_status(message_id: str, request: Request) -> dict[str, Any]:
+async def message_status(message_id: MessageId, request: Request) -> dict[str, Any]:
     """The status of a message the caller sent or receives."""
     services = services_of(request)
     caller = services.verifier.verify(request.headers.get("authorization"))
