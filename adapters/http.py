@@ -8,11 +8,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from broker.domain.attachments import ALLOWED_MEDIA_TYPES
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.registry import Services
 
 FINLAND = ZoneInfo("Europe/Helsinki")
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
+PROBLEM_RESPONSE: dict[str, Any] = {
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "description": "RFC 9457 problem document",
+}
 
 
 def services_of(request: Request) -> Services:
@@ -28,7 +32,16 @@ def today_in_finland() -> dt.date:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` saying that each status answers with an RFC 9457 problem document."""
-    return dict.fromkeys(statuses, _PROBLEM)
+    return dict.fromkeys(statuses, PROBLEM_RESPONSE)
+
+
+def raw_request_body(media_types: frozenset[str] | set[str]) -> dict[str, Any]:
+    """OpenAPI `openapi_extra` for a route that reads its body itself: required, in one of these media types."""
+    binary = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+    return {"requestBody": {"required": True, "content": dict.fromkeys(sorted(media_types), binary)}}
+
+
+ATTACHMENT_BODY = raw_request_body(ALLOWED_MEDIA_TYPES)
 
 
 def media_type_of(request: Request) -> str:

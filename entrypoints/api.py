@@ -25,6 +25,7 @@ from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
+from adapters.openapi import install_openapi
 from adapters.problems import (
     PROBLEM_MEDIA_TYPE,
     framework_problem_document,
@@ -216,6 +217,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Interoperability broker for social assistance between Kela and the organisers.",
     )
     app.state.settings = settings
+    install_openapi(app)
     app.add_exception_handler(Rejection, _rejection_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)

@@ -11,9 +11,10 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.http import problem_responses, services_of
+from adapters.parameters import MANDATE_ROW_SCHEMA
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.mandates import mandate_row
 from broker.store.mandates import upsert_mandates
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/admin/v1", tags=["admin"])
 class MandateImport(BaseModel):
     """Mandates as the guardianship register states them."""
 
-    mandates: list[dict[str, Any]]
+    mandates: list[dict[str, Any]] = Field(json_schema_extra={"items": MANDATE_ROW_SCHEMA})
 
 
 @router.post("/guardian-mandates", responses=problem_responses(401, 403, 422))

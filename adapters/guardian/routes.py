@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.http import media_type_of, problem_responses, read_body, services_of, today_in_finland
+from adapters.http import ATTACHMENT_BODY, media_type_of, problem_responses, read_body, services_of, today_in_finland
 from adapters.parameters import PrincipalRef, RequestId
 from broker.crypto.assertions import ASSERTION_HEADER, GuardianAssertion
 from broker.crypto.tokens import Caller
@@ -108,6 +108,7 @@ async def principal(principal_ref: PrincipalRef, request: Request) -> dict[str, 
     "/principals/{principal_ref}/requests/{request_id}/attachments",
     status_code=201,
     responses=problem_responses(401, 403, 404, 413, 415, 422),
+    openapi_extra=ATTACHMENT_BODY,
 )
 async def upload(principal_ref: PrincipalRef, request_id: RequestId, request: Request) -> JSONResponse:
     """Answer an open request with an attachment: to Kela and, for a transferred application, the organiser."""

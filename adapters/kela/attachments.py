@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.http import media_type_of, problem_responses, read_body, services_of
+from adapters.http import ATTACHMENT_BODY, media_type_of, problem_responses, read_body, services_of
 from adapters.parameters import AttachmentId
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.attachments import check_upload, fetchable, store_attachment
@@ -62,7 +62,7 @@ _UPLOAD: dict[str, Any] = {
     "status_code": 201,
     "response_model": StoredAttachment,
     "responses": problem_responses(401, 413, 415, 422),
-    "openapi_extra": {"requestBody": {"required": True, "content": {"application/pdf": {}, "image/png": {}}}},
+    "openapi_extra": ATTACHMENT_BODY,
 }
 
 

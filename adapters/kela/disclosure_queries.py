@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from adapters.http import problem_responses, services_of
+from adapters.parameters import IDENTITY_CODE_PATTERN
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.identity_code import identity_code_problem
 from broker.store.audit_log import append_entries, entries_about
@@ -25,7 +26,7 @@ _PURPOSE = "answer the data subject's request (703/2023 11 §)"
 class DisclosureQuery(BaseModel):
     """Whose disclosures and usages to list."""
 
-    personal_identity_code: str = Field(repr=False)
+    personal_identity_code: str = Field(repr=False, json_schema_extra={"pattern": IDENTITY_CODE_PATTERN})
 
 
 class LogEntry(BaseModel):
