@@ -37,11 +37,17 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def raw_request_body(media_types: frozenset[str] | set[str]) -> dict[str, Any]:
     """OpenAPI `openapi_extra` for a route that reads its body itself: required, in one of these media types."""
-    binary = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
-    return {"requestBody": {"required": True, "content": dict.fromkeys(sorted(media_types), binary)}}
+    binary = {"type": "string", "format": "binary", "minLength": 1}
+    return {"requestBody": {"required": True, "content": {m: {"schema": dict(binary)} for m in sorted(media_types)}}}
 
 
 ATTACHMENT_BODY = raw_request_body(ALLOWED_MEDIA_TYPES)
+ATTACHMENT_CONTENT: dict[str, Any] = {
+    "description": "The attachment's content, in the media type it was uploaded as",
+    "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in sorted(ALLOWED_MEDIA_TYPES)
+    },
+}
 
 
 def media_type_of(request: Request) -> str:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.http import ATTACHMENT_BODY, media_type_of, problem_responses, read_body, services_of
+from adapters.http import ATTACHMENT_BODY, ATTACHMENT_CONTENT, media_type_of, problem_responses, read_body, services_of
 from adapters.parameters import AttachmentId
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.attachments import check_upload, fetchable, store_attachment
@@ -78,7 +78,11 @@ async def upload(request: Request) -> JSONResponse:
     return await _upload(request)
 
 
-@router.get("/attachments/{attachment_id}", response_class=Response, responses=problem_responses(401, 404))
+@router.get(
+    "/attachments/{attachment_id}",
+    response_class=Response,
+    responses={200: ATTACHMENT_CONTENT, **problem_responses(401, 404)},
+)
 async def fetch(attachment_id: AttachmentId, request: Request) -> Response:
     """The attachment's content, for its uploader and the parties of a message that references it."""
     services = services_of(request)

@@ -37,7 +37,10 @@ _MAX_CURSOR_DIGITS = 18
 # ASCII digits only: `str.isdigit` and `int` also take "³", "٣" or "１".
 _CURSOR = re.compile(f"[0-9]{{1,{_MAX_CURSOR_DIGITS}}}", re.ASCII)
 _XML_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/xml": {}}, "description": "The message as Kela may receive it"},
+    200: {
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+        "description": "The message as Kela may receive it",
+    },
     **problem_responses(401, 404),
 }
 

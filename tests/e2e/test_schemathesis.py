@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from broker.settings import PROJECT_ROOT
+from devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer
 from tests.e2e.conftest import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +30,35 @@ def _write_key(key: Ed25519PrivateKey, path: Path) -> Path:
     return path
 
 
+def _seed(base_url: str, token: str) -> dict[str, str]:
+    """A message and an attachment Kela may see, so that the id routes also answer 200 and not only 404."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        pdf = EXAMPLE_ATTACHMENT.read_bytes()
+        attachment = client.post("/kela/v1/attachments", content=pdf, headers={"Content-Type": "application/pdf"})
+        message = client.post(
+            "/kela/v1/messages", content=application_transfer(), headers={"Content-Type": "application/xml"}
+        )
+    assert (attachment.status_code, message.status_code) == (201, 202), attachment.text + message.text
+    return {"attachment_id": attachment.json()["attachment_id"], "message_id": message.json()["message_id"]}
+
+
+def _config(seeded: dict[str, str], path: Path) -> Path:
+    """The shared settings, plus the seeded ids as dictionaries used for half of each id parameter's values."""
+    lines = [CONFIG.read_text(), "[parameters]"]
+    for name in seeded:
+        lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    for name, value in seeded.items():
+        lines += [f"[dictionaries.{name}]", f'values = ["{value}"]']
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_the_service_keeps_its_openapi_contract(
-    service: ServiceProcess, signing_key: Ed25519PrivateKey, tmp_path: Path
+    service: ServiceProcess, signing_key: Ed25519PrivateKey, token_for: Callable[..., str], tmp_path: Path
 ) -> None:
     """`schemathesis run --checks all`: no 5xx, documented statuses, media types and bodies, auth enforced."""
     service.start()
+    config = _config(_seed(service.base_url, token_for()), tmp_path / "schemathesis.toml")
     env = {
         **os.environ,
         KEY_FILE_VARIABLE: str(_write_key(signing_key, tmp_path / "signing-key.pem")),
@@ -41,7 +68,7 @@ def test_the_service_keeps_its_openapi_contract(
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
-        str(CONFIG),
+        str(config),
         "run",
         f"{service.base_url}/openapi.json",
         "--checks",
