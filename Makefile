@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test check lint types bench deps kafka-jars clean
+.PHONY: run test contract check lint types bench deps kafka-jars clean
 
 $(UV):
 	python3 -m venv .tools
@@ -30,6 +30,9 @@ run: kafka-jars  ## local Kafka + the service on SQLite, API on 127.0.0.1:8080; 
 
 test: kafka-jars  ## every test: unit, integration (real Kafka + PostgreSQL), e2e
 	$(PY) -m pytest
+
+contract: kafka-jars  ## the REST contract only: problem documents, the fuzzed parameters, Schemathesis (all checks)
+	$(PY) -m pytest tests/integration/test_rest_contract.py tests/integration/test_rest_fuzz.py tests/e2e/test_schemathesis.py
 
 lint: deps
 	$(VENV)/bin/ruff check .

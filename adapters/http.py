@@ -1,7 +1,6 @@
 """What every REST adapter shares: the service layer, the caller and the unit of work as dependencies.
 
 Also the request body within a limit, its media type, and the problem-document responses for OpenAPI.
-
 `Authenticated` is declared on each router, so the caller is verified before a
 body is read or validated. A route that writes commits its unit of work itself,
 as the last step before it answers (the edge owns the transaction); a unit left
@@ -16,11 +15,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from broker.crypto.tokens import Caller
+from broker.domain.attachments import ALLOWED_MEDIA_TYPES
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.registry import ServiceLayer
 from broker.services.unit_of_work import UnitOfWork
 
-_PROBLEM = {"content": {"application/problem+json": {}}, "description": "RFC 9457 problem document"}
+PROBLEM_RESPONSE: dict[str, Any] = {
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "description": "RFC 9457 problem document",
+}
 
 
 def service_layer(request: Request) -> ServiceLayer:
@@ -53,7 +56,22 @@ Unit = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` saying that each status answers with an RFC 9457 problem document."""
-    return dict.fromkeys(statuses, _PROBLEM)
+    return dict.fromkeys(statuses, PROBLEM_RESPONSE)
+
+
+def raw_request_body(media_types: frozenset[str] | set[str]) -> dict[str, Any]:
+    """OpenAPI `openapi_extra` for a route that reads its body itself: required, in one of these media types."""
+    binary = {"type": "string", "format": "binary", "minLength": 1}
+    return {"requestBody": {"required": True, "content": {m: {"schema": dict(binary)} for m in sorted(media_types)}}}
+
+
+ATTACHMENT_BODY = raw_request_body(ALLOWED_MEDIA_TYPES)
+ATTACHMENT_CONTENT: dict[str, Any] = {
+    "description": "The attachment's content, in the media type it was uploaded as",
+    "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in sorted(ALLOWED_MEDIA_TYPES)
+    },
+}
 
 
 def media_type_of(request: Request) -> str:

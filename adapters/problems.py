@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from broker.domain.errors import Rejection
+from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 
 PROBLEM_TYPE_BASE = "urn:fi:silta:problem:"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -24,3 +25,54 @@ def problem_document(rejection: Rejection, instance: str | None = None) -> dict[
     if instance:
         document["instance"] = instance
     return document
+
+
+# What the framework itself refuses before a route runs, by HTTP status.
+_FRAMEWORK_CODES = {
+    400: ErrorCode.JSON_NOT_WELL_FORMED,  # FastAPI: "There was an error parsing the body" (e.g. not UTF-8)
+    404: ErrorCode.ROUTE_NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.BODY_TOO_LARGE,
+}
+_DETAILS = {
+    ErrorCode.JSON_NOT_WELL_FORMED: "the body is not well-formed JSON in UTF-8",
+    ErrorCode.ROUTE_NOT_FOUND: "no route serves this path",
+    ErrorCode.METHOD_NOT_ALLOWED: "the route does not serve this method; see the Allow header",
+    ErrorCode.BODY_TOO_LARGE: "the body is too large",
+}
+
+
+def framework_rejection(status: int) -> Rejection | None:
+    """The rejection for an HTTP error the framework raised (unknown route, wrong method, unparsable body)."""
+    code = _FRAMEWORK_CODES.get(status)
+    return None if code is None else Rejection(code, _DETAILS[code])
+
+
+def framework_problem_document(status: int, title: str) -> dict[str, Any]:
+    """A problem document for an HTTP error with no code of its own; its code is `http-<status>`."""
+    code = f"http-{status}"
+    return {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status, "detail": title, "code": code}
+
+
+def validation_rejection(errors: Sequence[Any]) -> Rejection:
+    """The rejection for FastAPI's validation errors: JSON that does not parse is 400, the rest 422.
+
+    The errors name paths and reasons, never the input's values.
+    """
+    found = [error for error in errors if isinstance(error, Mapping)]
+    items = [ErrorItem(_location(error), _reason(error)) for error in found]
+    if any(error.get("type") == "json_invalid" for error in found):
+        return Rejection(ErrorCode.JSON_NOT_WELL_FORMED, "the body is not well-formed JSON", items)
+    return Rejection(ErrorCode.REQUEST_INVALID, "the request's parameters or JSON body are not valid", items)
+
+
+def _location(error: Mapping[str, object]) -> str:
+    location = error.get("loc", ())
+    return "/" + "/".join(str(part) for part in location) if isinstance(location, tuple | list) else "/"
+
+
+def _reason(error: Mapping[str, object]) -> str:
+    context = error.get("ctx")
+    if error.get("type") == "json_invalid" and isinstance(context, Mapping) and "error" in context:
+        return str(context["error"])
+    return str(error.get("msg", "invalid"))

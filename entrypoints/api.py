@@ -18,14 +18,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
-from adapters.problems import PROBLEM_MEDIA_TYPE, problem_document
+from adapters.openapi import install_openapi
+from adapters.problems import (
+    PROBLEM_MEDIA_TYPE,
+    framework_problem_document,
+    framework_rejection,
+    problem_document,
+    validation_rejection,
+)
 from broker.domain.clock import Clock, SystemClock
-from broker.domain.errors import ErrorCode, ErrorItem, Rejection
+from broker.domain.errors import ErrorCode, Rejection
 from broker.logging import configure_logging
 from broker.metrics import MESSAGES_REJECTED
 from broker.settings import Settings
@@ -67,12 +75,27 @@ async def _validation_handler(request: Request, exc: Exception) -> Response:
     """FastAPI's own 422 echoes the input; answer with a problem document that names paths, not values."""
     if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
         raise exc
-    items = [
-        ErrorItem("/" + "/".join(str(part) for part in error.get("loc", ())), str(error.get("msg", "invalid")))
-        for error in exc.errors()
-    ]
-    rejection = Rejection(ErrorCode.REQUEST_INVALID, "the request's parameters or JSON body are not valid", items)
-    return await _rejection_handler(request, rejection)
+    return await _rejection_handler(request, validation_rejection(exc.errors()))
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> Response:
+    """The framework's own refusals (unknown route, wrong method, unparsable body) as problem documents."""
+    if not isinstance(exc, StarletteHTTPException):  # registered for Starlette's HTTPException only
+        raise exc
+    rejection = framework_rejection(exc.status_code)
+    if rejection is None:
+        document = framework_problem_document(exc.status_code, HTTPStatus(exc.status_code).phrase)
+        return JSONResponse(document, exc.status_code, exc.headers, media_type=PROBLEM_MEDIA_TYPE)
+    response = await _rejection_handler(request, rejection)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """A bug is still answered with a problem document; the traceback goes to the log, not the client."""
+    log.error("request_failed", path=request.url.path, error=repr(exc))
+    rejection = Rejection(ErrorCode.INTERNAL_ERROR, "Silta could not handle the request; it has been logged")
+    return JSONResponse(problem_document(rejection), rejection.status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -87,8 +110,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    install_openapi(app)
     app.add_exception_handler(Rejection, _rejection_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(Exception, _unexpected_error_handler)
     app.include_router(kela_routes.router)
     app.include_router(inbox.router)
     app.include_router(attachments.router)

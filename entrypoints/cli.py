@@ -34,7 +34,7 @@ def serve(settings: Settings) -> None:
         uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(_args: argparse.Namespace) -> int:
     """Migrate the database and serve the API (Kafka is expected to be running)."""
     serve(Settings())
     return 0
@@ -57,7 +57,7 @@ def ensure_local_keys(settings: Settings) -> list[str]:
     ]
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     """Apply the Alembic migrations to the configured database."""
     from broker.store.migrate import upgrade_database
 
@@ -65,7 +65,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys_init(args: argparse.Namespace) -> int:
+def cmd_keys_init(_args: argparse.Namespace) -> int:
     """Create the local keys if missing: token signing (+ JWKS), pseudonyms, record signing (+ public PEM)."""
     for line in ensure_local_keys(Settings()):
         print(line)
@@ -141,7 +141,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
     """Walk the hash chains of the disclosure and usage logs; report the first altered, inserted or deleted entry."""
     from entrypoints.audit_commands import verify
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from adapters.parameters import MANDATE_ROW_SCHEMA
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.mandate_registry import checked_rows
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(aut
 class MandateImport(BaseModel):
     """Mandates as the guardianship register states them."""
 
-    mandates: list[dict[str, Any]]
+    mandates: list[dict[str, Any]] = Field(json_schema_extra={"items": MANDATE_ROW_SCHEMA})
 
 
 @router.post("/guardian-mandates", responses=problem_responses(401, 403, 422))

@@ -14,7 +14,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
+from adapters.http import (
+    ATTACHMENT_BODY,
+    Authenticated,
+    Services,
+    Unit,
+    authenticated,
+    media_type_of,
+    problem_responses,
+    read_body,
+)
+from adapters.parameters import PrincipalRef, RequestId
 from broker.crypto.assertions import ASSERTION_HEADER
 from broker.services.guardians import Guardian
 
@@ -55,7 +65,9 @@ async def list_principals(services: Services, guardian: VouchedGuardian, uow: Un
 
 
 @router.get("/principals/{principal_ref}", responses=_ERRORS)
-async def principal(principal_ref: str, services: Services, guardian: VouchedGuardian, uow: Unit) -> dict[str, Any]:
+async def principal(
+    principal_ref: PrincipalRef, services: Services, guardian: VouchedGuardian, uow: Unit
+) -> dict[str, Any]:
     """Applications and their status, decisions, and open requests with every missing item and the due date."""
     view = await services.guardians.principal(uow, guardian, principal_ref)
     await uow.commit()
@@ -71,9 +83,16 @@ async def principal(principal_ref: str, services: Services, guardian: VouchedGua
     "/principals/{principal_ref}/requests/{request_id}/attachments",
     status_code=201,
     responses=problem_responses(401, 403, 404, 413, 415, 422),
+    openapi_extra=ATTACHMENT_BODY,
 )
 async def upload(
-    principal_ref: str, request_id: str, request: Request, *, services: Services, guardian: VouchedGuardian, uow: Unit
+    principal_ref: PrincipalRef,
+    request_id: RequestId,
+    request: Request,
+    *,
+    services: Services,
+    guardian: VouchedGuardian,
+    uow: Unit,
 ) -> JSONResponse:
     """Answer an open request with an attachment: to Kela and, for a transferred application, the organiser.
 

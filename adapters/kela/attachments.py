@@ -16,7 +16,18 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
+from adapters.http import (
+    ATTACHMENT_BODY,
+    ATTACHMENT_CONTENT,
+    Authenticated,
+    Services,
+    Unit,
+    authenticated,
+    media_type_of,
+    problem_responses,
+    read_body,
+)
+from adapters.parameters import AttachmentId
 
 router = APIRouter(tags=["attachments"], dependencies=[Depends(authenticated)])
 
@@ -50,7 +61,7 @@ _UPLOAD: dict[str, Any] = {
     "status_code": 201,
     "response_model": StoredAttachment,
     "responses": problem_responses(401, 413, 415, 422),
-    "openapi_extra": {"requestBody": {"required": True, "content": {"application/pdf": {}, "image/png": {}}}},
+    "openapi_extra": ATTACHMENT_BODY,
 }
 
 
@@ -66,8 +77,12 @@ async def upload(request: Request, services: Services, caller: Authenticated, uo
     return await _upload(request, services, caller, uow)
 
 
-@router.get("/attachments/{attachment_id}", response_class=Response, responses=problem_responses(401, 404))
-async def fetch(attachment_id: str, services: Services, caller: Authenticated, uow: Unit) -> Response:
+@router.get(
+    "/attachments/{attachment_id}",
+    response_class=Response,
+    responses={200: ATTACHMENT_CONTENT, **problem_responses(401, 404)},
+)
+async def fetch(attachment_id: AttachmentId, services: Services, caller: Authenticated, uow: Unit) -> Response:
     """The attachment's content, for its uploader and the parties of a message that references it."""
     attachment = await services.attachments.fetch(uow, caller, attachment_id)
     await uow.commit()

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from adapters.parameters import IDENTITY_CODE_PATTERN
 from broker.audit.chain import ChainEntry
 
 router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], dependencies=[Depends(authenticated)])
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], dependencies=[Depe
 class DisclosureQuery(BaseModel):
     """Whose disclosures and usages to list."""
 
-    personal_identity_code: str = Field(repr=False)
+    personal_identity_code: str = Field(repr=False, json_schema_extra={"pattern": IDENTITY_CODE_PATTERN})
 
 
 class LogEntry(BaseModel):

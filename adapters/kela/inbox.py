@@ -10,6 +10,7 @@ business receipt back to the organiser and closes the entry.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from adapters.parameters import MessageId
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.kela_inbox import InboxMessage
@@ -24,8 +26,13 @@ from broker.services.kela_inbox import InboxMessage
 router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"], dependencies=[Depends(authenticated)])
 _POLL_INTERVAL_S = 0.25
 _MAX_CURSOR_DIGITS = 18
+# ASCII digits only: `str.isdigit` and `int` also take "³", "٣" or "１".
+_CURSOR = re.compile(f"[0-9]{{1,{_MAX_CURSOR_DIGITS}}}", re.ASCII)
 _XML_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/xml": {}}, "description": "The message as Kela may receive it"},
+    200: {
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+        "description": "The message as Kela may receive it",
+    },
     **problem_responses(401, 404),
 }
 
@@ -60,18 +67,18 @@ class ReceiptAnswer(BaseModel):
 
 
 def _cursor(after: str) -> int:
-    if not after.isdigit() or len(after) > _MAX_CURSOR_DIGITS:
+    if _CURSOR.fullmatch(after) is None:
         raise Rejection(ErrorCode.CURSOR_INVALID, f"the cursor {after[:40]!r} is not one Silta gave out")
     return int(after)
 
 
-@router.get("", response_model=InboxPage, responses=problem_responses(401, 422))
+@router.get("", response_model=InboxPage, responses=problem_responses(400, 401, 422))
 async def list_inbox(
     request: Request,
     *,
     services: Services,
     caller: Authenticated,
-    after: Annotated[str, Query(max_length=_MAX_CURSOR_DIGITS)] = "0",
+    after: Annotated[str, Query(json_schema_extra={"pattern": f"^{_CURSOR.pattern}$"})] = "0",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
 ) -> InboxPage:
@@ -107,7 +114,7 @@ async def _wait_for_items(
 
 
 @router.get("/{message_id}", responses=_XML_RESPONSES, response_class=Response)
-async def read_message(message_id: str, services: Services, caller: Authenticated, uow: Unit) -> Response:
+async def read_message(message_id: MessageId, services: Services, caller: Authenticated, uow: Unit) -> Response:
     """The message's XML as Kela may receive it; the read is written to the usage log."""
     body = await services.inbox.read(uow, caller, message_id)
     await uow.commit()
@@ -116,7 +123,7 @@ async def read_message(message_id: str, services: Services, caller: Authenticate
 
 @router.post("/{message_id}/receipt", response_model=ReceiptAnswer, responses=problem_responses(401, 404, 422))
 async def receipt_message(
-    message_id: str,
+    message_id: MessageId,
     services: Services,
     caller: Authenticated,
     uow: Unit,

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
+from adapters.parameters import MessageId
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS
 from broker.services.tracking import MessageView, message_view
@@ -89,7 +90,7 @@ async def post_message(request: Request, services: Services, caller: Authenticat
 
 
 @router.get("/messages/{message_id}", response_model=MessageStatus, responses=problem_responses(401, 403, 404))
-async def message_status(message_id: str, caller: Authenticated, uow: Unit) -> MessageStatus:
+async def message_status(message_id: MessageId, caller: Authenticated, uow: Unit) -> MessageStatus:
     """The status of a message the caller sent or receives."""
     return _status(await message_view(uow, caller, message_id))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -48,6 +49,9 @@ class ManualClock:
         self._now = to
 
 
+FINLAND = ZoneInfo("Europe/Helsinki")
+
+
 def today(clock: Clock) -> dt.date:
-    """The current date in UTC, the date that due dates and mandate validity are compared with."""
-    return clock.now().date()
+    """Today's date in Finland: due dates and mandates are Finnish calendar dates, whatever the host's zone."""
+    return clock.now().astimezone(FINLAND).date()

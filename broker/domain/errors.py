@@ -49,6 +49,10 @@ class ErrorCode(StrEnum):
     SENDER_NOT_TOPIC_OWNER = "sender-not-topic-owner"
     CURSOR_INVALID = "cursor-invalid"
     REQUEST_INVALID = "request-invalid"
+    JSON_NOT_WELL_FORMED = "json-not-well-formed"
+    ROUTE_NOT_FOUND = "route-not-found"
+    METHOD_NOT_ALLOWED = "method-not-allowed"
+    INTERNAL_ERROR = "internal-error"
     ATTACHMENT_MEDIA_TYPE = "attachment-media-type"
     ATTACHMENT_UNKNOWN = "attachment-unknown"
     ATTACHMENT_MISMATCH = "attachment-mismatch"
@@ -61,7 +65,6 @@ class ErrorCode(StrEnum):
     REQUEST_NOT_FOUND = "request-not-found"
     MANDATE_IMPORT_INVALID = "mandate-import-invalid"
     TRANSITION_ILLEGAL = "transition-illegal"
-    INTERNAL_ERROR = "internal-error"
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,11 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.REQUEST_ALREADY_ANSWERED: ErrorSpec(409, "The request was already answered"),
     ErrorCode.DATA_SUBJECT_MISSING: ErrorSpec(422, "Envelope must name the data subject"),
     ErrorCode.SENDER_NOT_TOPIC_OWNER: ErrorSpec(403, "Sender is not the organiser whose topic carried the message"),
-    ErrorCode.CURSOR_INVALID: ErrorSpec(422, "Invalid inbox cursor"),
+    ErrorCode.CURSOR_INVALID: ErrorSpec(400, "Invalid inbox cursor"),
     ErrorCode.REQUEST_INVALID: ErrorSpec(422, "Request parameters or JSON body invalid"),
+    ErrorCode.JSON_NOT_WELL_FORMED: ErrorSpec(400, "JSON body not well-formed"),
+    ErrorCode.ROUTE_NOT_FOUND: ErrorSpec(404, "No such route"),
+    ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405, "Method not allowed on this route"),
     ErrorCode.ATTACHMENT_MEDIA_TYPE: ErrorSpec(415, "Attachment media type not allowed"),
     ErrorCode.ATTACHMENT_UNKNOWN: ErrorSpec(422, "Message references an attachment Silta does not hold"),
     ErrorCode.ATTACHMENT_MISMATCH: ErrorSpec(422, "Attachment manifest does not match the attachment"),

@@ -17,6 +17,7 @@ from sqlalchemy import Exists, ScalarSelect, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from broker.domain.catalogue import INFORMATION_REQUEST, RECEIPT
+from broker.domain.clock import today
 from broker.domain.lifecycle import TRANSPORT, Event, Status
 from broker.domain.parties import PartyRole, role_of
 from broker.services.receipts import SILTA, ReceiptWriter
@@ -42,7 +43,7 @@ class OverdueSweep:
         now = uow.now
         request_past_due = and_(
             MessageRecord.message_type == INFORMATION_REQUEST.name,
-            MessageRecord.due_date < now.date(),
+            MessageRecord.due_date < today(uow.clock),
             MessageRecord.status.in_(_OPEN),
         )
         unreceipted = and_(

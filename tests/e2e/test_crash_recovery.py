@@ -38,7 +38,7 @@ async def test_killed_after_commit_is_published_after_restart_once(
 
 
 async def test_identity_codes_never_reach_the_service_log(
-    service: ServiceProcess, kafka: LocalKafka, token_for: Callable[..., str]
+    service: ServiceProcess, token_for: Callable[..., str]
 ) -> None:
     """The service's own log holds no identity code, after accepted and rejected messages alike."""
     headers = {"Authorization": f"Bearer {token_for()}", "Content-Type": "application/xml"}

@@ -175,7 +175,8 @@ async def test_a_cancelled_request_refuses_its_response(
     assert (await _receipt_for(kafka, late.message_id)).text("Errors/Error/Code") == "request-cancelled"
 
 
-async def test_an_answer_to_an_unknown_message_is_rejected(api: httpx.AsyncClient, kafka: LocalKafka) -> None:
+@pytest.mark.usefixtures("api")  # the running app consumes the organiser's topic
+async def test_an_answer_to_an_unknown_message_is_rejected(kafka: LocalKafka) -> None:
     """A response naming a message Silta never carried gets a rejected receipt saying so."""
     orphan = example_message("information-response", variant="from-hva-08", correlation_id=str(uuid.uuid4()))
     sent = await send_as_organiser(kafka, orphan)
@@ -210,7 +211,8 @@ async def test_transfer_return_marks_the_transfer_returned(
     await wait_for_status(api, token, transfer_id, "returned")
 
 
-async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka, api: httpx.AsyncClient) -> None:
+@pytest.mark.usefixtures("api")  # the running app consumes the organiser's topic
+async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka) -> None:
     """hva-08's document on hva-06's topic: rejected as sender-not-topic-owner, receipted to hva-06."""
     sent = await send_as_organiser(kafka, example_message("decision-notice"), org="hva-06", check=False)
     position = f"silta.from.hva-06.v1/{sent.partition}/{sent.offset}"
@@ -352,22 +354,26 @@ async def test_an_answer_to_a_message_of_the_wrong_type_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("params", "code", "path"),
-    [({"after": "abc"}, "cursor-invalid", None), ({"limit": "0"}, "request-invalid", "/query/limit")],
+    ("params", "expected", "path"),
+    [({"after": "abc"}, (400, "cursor-invalid"), None), ({"limit": "0"}, (422, "request-invalid"), "/query/limit")],
     ids=["cursor-not-given-out", "limit-zero"],
 )
 async def test_inbox_parameters_are_checked(
-    params: dict[str, str], code: str, path: str | None, api: httpx.AsyncClient, token_for: Callable[..., str]
+    params: dict[str, str],
+    expected: tuple[int, str],
+    path: str | None,
+    api: httpx.AsyncClient,
+    token_for: Callable[..., str],
 ) -> None:
-    """A cursor Silta never gave out, or a limit outside 1-500: 422 with its own code."""
+    """A cursor Silta never gave out (400), or a limit outside 1-500 (422): each with its own code."""
     answer = await api.get("/kela/v1/inbox", params=params, headers=_auth(token_for()))
-    assert (answer.status_code, answer.json()["code"]) == (422, code)
+    assert (answer.status_code, answer.json()["code"]) == expected
     if path is not None:
         assert [e["path"] for e in answer.json()["errors"]] == [path]
 
 
 async def test_a_message_not_in_the_callers_inbox_is_not_found(
-    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+    api: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
     """Kela's own outgoing message is not in its inbox: reading or receipting it is 404 message-not-found."""
     message_id = str(uuid.uuid4())

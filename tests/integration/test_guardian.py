@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.municipality.messages import SiltaMessage
+from broker.domain.clock import SystemClock, today
 from broker.store.tables import GuardianMandate, MessageRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer, example_message
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 PRINCIPAL = "010594Y9032"  # the examples' client; fictitious
 SPOUSE, CHILD = "120390-912T", "230715A931C"  # household members in the application transfer example
 OTHER = "150288-952P"
-TODAY = dt.date.today()
+TODAY = today(SystemClock())
 Headers = Callable[..., dict[str, str]]
 
 

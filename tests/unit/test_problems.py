@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.problems import problem_document
+from adapters.problems import framework_problem_document, framework_rejection, problem_document, validation_rejection
 from broker.domain.errors import ERROR_SPECS, ErrorCode, ErrorItem, Rejection
 
 
@@ -22,3 +22,34 @@ def test_problem_document_carries_code_and_errors() -> None:
         "code": "schema-invalid",
         "errors": [{"path": "/A/B", "reason": "missing"}],
     }
+
+
+def test_framework_errors_get_stable_codes() -> None:
+    """The framework's 400/404/405/413 map to codes of their own; another status has none."""
+    codes = {status: framework_rejection(status) for status in (400, 404, 405, 413, 418)}
+    assert {status: r.code if r else None for status, r in codes.items()} == {
+        400: "json-not-well-formed",
+        404: "route-not-found",
+        405: "method-not-allowed",
+        413: "body-too-large",
+        418: None,
+    }
+
+
+def test_an_http_error_without_a_code_is_still_a_problem_document() -> None:
+    """A status Silta has no code for is named `http-<status>`."""
+    assert framework_problem_document(418, "I'm a Teapot") == {
+        "type": "urn:fi:silta:problem:http-418",
+        "title": "I'm a Teapot",
+        "status": 418,
+        "detail": "I'm a Teapot",
+        "code": "http-418",
+    }
+
+
+def test_validation_errors_name_paths_not_values() -> None:
+    """JSON that does not parse is 400 with the parser's reason; a wrong field is 422 with its path only."""
+    broken = validation_rejection([{"type": "json_invalid", "loc": ("body", 1), "msg": "x", "ctx": {"error": "Oops"}}])
+    wrong = validation_rejection([{"type": "string_type", "loc": ("body", "a"), "msg": "bad", "input": "secret"}])
+    assert (broken.status, broken.errors) == (400, [ErrorItem("/body/1", "Oops")])
+    assert (wrong.status, str(wrong.code), wrong.errors) == (422, "request-invalid", [ErrorItem("/body/a", "bad")])

@@ -66,10 +66,11 @@ def test_silta_ids_are_not_the_public_uuid5_of_the_position() -> None:
 
 def test_a_manual_clock_moves_only_when_told() -> None:
     """Tests move time through the port instead of sleeping."""
-    clock = ManualClock(dt.datetime(2025, 3, 21, 23, 30, tzinfo=dt.UTC))
+    clock = ManualClock(dt.datetime(2025, 3, 21, 20, 30, tzinfo=dt.UTC))
     assert clock.now() == clock.now()
-    clock.advance(dt.timedelta(hours=1))
-    assert today(clock) == dt.date(2025, 3, 22)
+    assert today(clock) == dt.date(2025, 3, 21)
+    clock.advance(dt.timedelta(hours=2))
+    assert today(clock) == dt.date(2025, 3, 22)  # 22:30 UTC is already tomorrow in Helsinki (UTC+2)
     with pytest.raises(ValueError, match="timezone-aware"):
         clock.set(dt.datetime(2025, 1, 1))
     assert SystemClock().now().tzinfo is dt.UTC
