@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.domain.clock import SystemClock
 from broker.domain.errors import ErrorCode
@@ -15,7 +12,6 @@ from broker.services.inbound import InboundOutcome, InboundRecord, Parking
 from broker.services.receipts import RecordPosition
 from broker.services.record_processing import RecordProcessor, RetryPolicy
 from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from broker.store.migrate import upgrade_database
 
 RECORD = InboundRecord(RecordPosition("silta.from.hva-08.v1", 0, 7), b"<DecisionNotice/>")
 FAST = RetryPolicy(max_attempts=3, first_backoff_s=0.001, max_backoff_s=0.002)
@@ -43,13 +39,9 @@ class _Intake:
 
 
 @pytest.fixture
-async def units(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    """Units of work on a migrated SQLite database of this test's own."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}"
-    await upgrade_database(url)
-    engine = create_async_engine(url)
-    yield UnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False), SystemClock(), lambda: None)
-    await engine.dispose()
+def units(sessions: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
+    """Units of work on the test's own SQLite database."""
+    return UnitOfWorkFactory(sessions, SystemClock(), lambda: None)
 
 
 def _database_away() -> OperationalError:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.domain.clock import SystemClock
 from broker.kafka.memory import InMemoryPublisher
@@ -18,23 +16,12 @@ from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 from broker.store.audit_log import verify_log
 from broker.store.group_commit import GroupCommitter
-from broker.store.migrate import upgrade_database
 from broker.store.tables import AuditEntry, MessageRecord
 from devinfra.samples import application_transfer
 from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
 
 PIPELINE = build_pipeline(Settings())
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated SQLite database of this test's own."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}"
-    await upgrade_database(url)
-    engine = create_async_engine(url)
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
 
 
 async def _store(sessions: async_sessionmaker[AsyncSession], count: int) -> list[str]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.domain.clock import ManualClock
 from broker.kafka.memory import InMemoryPublisher
@@ -18,21 +15,10 @@ from broker.services.retention import run_retention
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 from broker.store.group_commit import GroupCommitter
-from broker.store.migrate import upgrade_database
 from broker.store.tables import MessageRecord
 from devinfra.samples import application_transfer
 from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated SQLite database of this test's own."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}"
-    await upgrade_database(url)
-    engine = create_async_engine(url)
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
 
 
 async def test_a_body_is_kept_for_the_retention_period_and_emptied_after_it(
