@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     XML_TOO_DEEP = "xml-too-deep"
     UNKNOWN_MESSAGE_TYPE = "unknown-message-type"
     SCHEMA_INVALID = "schema-invalid"
+    VALUE_OUT_OF_RANGE = "value-out-of-range"
     IDENTITY_CODE_INVALID = "identity-code-invalid"
     CASE_ID_IS_IDENTITY_CODE = "case-id-is-identity-code"
     TOKEN_MISSING = "token-missing"  # noqa: S105  an error code, not a secret
@@ -80,6 +81,7 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.XML_TOO_DEEP: ErrorSpec(400, "XML nested too deeply"),
     ErrorCode.UNKNOWN_MESSAGE_TYPE: ErrorSpec(422, "Unknown message type"),
     ErrorCode.SCHEMA_INVALID: ErrorSpec(422, "Message does not match its schema"),
+    ErrorCode.VALUE_OUT_OF_RANGE: ErrorSpec(422, "A value is valid XML Schema but outside what Silta can hold"),
     ErrorCode.IDENTITY_CODE_INVALID: ErrorSpec(422, "Invalid personal identity code"),
     ErrorCode.CASE_ID_IS_IDENTITY_CODE: ErrorSpec(422, "Case id must not be a personal identity code"),
     ErrorCode.TOKEN_MISSING: ErrorSpec(401, "Authentication required"),
