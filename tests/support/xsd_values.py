@@ -26,7 +26,9 @@ IDENTITY_CODE_TYPE = f"{{{ENVELOPE_NAMESPACE}}}PersonalIdentityCode"
 INTEGER_TYPES = {"integer", "long", "int", "short", "positiveInteger", "nonNegativeInteger"}
 _MAX_UNBOUNDED = 10**30
 _PADDING = st.sampled_from(["", "", "", " ", "\n  ", "\t", " \r\n "])
-XML_CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\t\n ")
+XML_CHARACTERS = st.characters(
+    codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff"
+) | st.sampled_from("\t\n ")  # XML 1.0's Char production, less the C0/C1 controls
 # ruff: noqa: ANN401  xmlschema's components are untyped
 
 
