@@ -34,6 +34,7 @@ from broker.xml.attachments import manifest
 from broker.xml.envelope_reader import read_envelope, set_recipient
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry, case_id_is_identity_code
+from broker.xml.values import parse_date, read_value
 
 
 @dataclass(frozen=True)
@@ -264,8 +265,8 @@ def _due_date(root: etree._Element, message_type: MessageType) -> dt.date | None
     if message_type.due_date_path is None:
         return None
     steps = "/".join(f"t:{step}" for step in message_type.due_date_path.split("/"))
-    text = root.findtext(steps, namespaces={"t": message_type.namespace})
-    return None if text is None else dt.date.fromisoformat(text.strip())
+    node = root.find(steps, namespaces={"t": message_type.namespace})
+    return None if node is None else read_value(node, parse_date)
 
 
 def refuse_technical_receipt(root: etree._Element, message_type: MessageType) -> None:

@@ -129,8 +129,8 @@ class OrganiserClient:
             root = parse_untrusted(record.value or b"", self._limits)
             message_type = self._schemas.message_type_of(root)
             self._schemas.validate(root, message_type)
-        except Rejection as rejection:
+            if message_type is APPLICATION_TRANSFER:
+                return application_transfer_from_xml(root)
+            return silta_message_from_xml(root, message_type.name)
+        except Rejection as rejection:  # also a value Python cannot hold (value-out-of-range)
             return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
-        if message_type is APPLICATION_TRANSFER:
-            return application_transfer_from_xml(root)
-        return silta_message_from_xml(root, message_type.name)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from lxml import etree
 
 from broker.domain.catalogue import APPLICATION_TRANSFER
 from broker.domain.envelope import Envelope
 from broker.xml.envelope_reader import read_envelope
+from broker.xml.values import parse_date, parse_datetime, parse_decimal, parse_integer, read_value
 
 _NS = {"t": APPLICATION_TRANSFER.namespace}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ def _text(node: etree._Element, path: str) -> str:
     return found.text.strip()
 
 
+def _value(node: etree._Element, path: str, parse: Callable[[str], T]) -> T:
+    """A typed value by XML Schema's rules (24:00:00, zoned dates); a coded `Rejection` if Python cannot hold it."""
+    found = node.find(path, _NS)
+    if found is None or found.text is None:
+        raise ValueError(f"missing {path}")
+    return read_value(found, parse)
+
+
 def _optional(node: etree._Element, path: str) -> str | None:
     found = node.find(path, _NS)
     return None if found is None or found.text is None else found.text.strip()
@@ -88,7 +100,7 @@ def _attachment(node: etree._Element) -> AttachmentRef:
         _text(node, "t:AttachmentId"),
         _text(node, "t:Title"),
         _text(node, "t:MediaType"),
-        int(_text(node, "t:Size")),
+        _value(node, "t:Size", parse_integer),
         _text(node, "t:Sha256"),
         _optional(node, "t:CostCategory"),
     )
@@ -108,17 +120,14 @@ def application_transfer_from_xml(root: etree._Element) -> ApplicationTransfer:
             (_person(m), _text(m, "t:Relationship")) for m in root.iterfind("t:HouseholdMembers/t:Member", _NS)
         ),
         basic_decision_reference=_text(decision, "t:Reference"),
-        basic_decision_date=dt.date.fromisoformat(_text(decision, "t:DecisionDate")),
-        period=(
-            dt.date.fromisoformat(_text(decision, "t:Period/t:Start")),
-            dt.date.fromisoformat(_text(decision, "t:Period/t:End")),
-        ),
+        basic_decision_date=_value(decision, "t:DecisionDate", parse_date),
+        period=(_value(decision, "t:Period/t:Start", parse_date), _value(decision, "t:Period/t:End", parse_date)),
         cost_items=tuple(
-            CostItem(_text(c, "t:Category"), Decimal(_text(c, "t:Amount")), _text(c, "t:Description"))
+            CostItem(_text(c, "t:Category"), _value(c, "t:Amount", parse_decimal), _text(c, "t:Description"))
             for c in root.iterfind("t:CostItems/t:CostItem", _NS)
         ),
         urgency=_text(root, "t:Urgency"),
-        transfer_requested_at=dt.datetime.fromisoformat(_text(root, "t:TransferRequest/t:RequestedAt")),
+        transfer_requested_at=_value(root, "t:TransferRequest/t:RequestedAt", parse_datetime),
         attachments=tuple(_attachment(a) for a in root.iterfind("t:Attachments/t:Attachment", _NS)),
         preferred_language=_optional(applicant, "t:PreferredLanguage"),
     )

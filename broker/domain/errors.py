@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_MESSAGE_TYPE = "unknown-message-type"
     SCHEMA_INVALID = "schema-invalid"
     UNSUPPORTED_SCHEMA_VERSION = "unsupported-schema-version"
+    VALUE_OUT_OF_RANGE = "value-out-of-range"
     IDENTITY_CODE_INVALID = "identity-code-invalid"
     CASE_ID_IS_IDENTITY_CODE = "case-id-is-identity-code"
     TOKEN_MISSING = "token-missing"  # noqa: S105  an error code, not a secret
@@ -87,6 +88,7 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.UNKNOWN_MESSAGE_TYPE: ErrorSpec(422, "Unknown message type"),
     ErrorCode.SCHEMA_INVALID: ErrorSpec(422, "Message does not match its schema"),
     ErrorCode.UNSUPPORTED_SCHEMA_VERSION: ErrorSpec(422, "Schema version not supported for this message type"),
+    ErrorCode.VALUE_OUT_OF_RANGE: ErrorSpec(422, "A value is valid XML Schema but outside what Silta can hold"),
     ErrorCode.IDENTITY_CODE_INVALID: ErrorSpec(422, "Invalid personal identity code"),
     ErrorCode.CASE_ID_IS_IDENTITY_CODE: ErrorSpec(422, "Case id must not be a personal identity code"),
     ErrorCode.TOKEN_MISSING: ErrorSpec(401, "Authentication required"),

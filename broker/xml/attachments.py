@@ -6,6 +6,7 @@ from lxml import etree
 
 from broker.domain.attachments import AttachmentRef
 from broker.xml.paths import element_path
+from broker.xml.values import parse_integer
 
 
 def manifest(root: etree._Element) -> tuple[AttachmentRef, ...]:
@@ -22,7 +23,7 @@ def manifest(root: etree._Element) -> tuple[AttachmentRef, ...]:
             AttachmentRef(
                 values["AttachmentId"],
                 values.get("MediaType", ""),
-                int(values.get("Size", "0") or 0),
+                parse_integer(values.get("Size") or "0"),
                 values.get("Sha256", ""),
                 element_path(node),
             )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from broker.domain.catalogue import MessageType
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
+from broker.xml.values import parse_datetime, read_value
 
 _NS = {"env": ENVELOPE_NAMESPACE}
 
@@ -24,6 +23,13 @@ def _required(envelope: etree._Element, name: str) -> str:
     return value
 
 
+def _required_node(envelope: etree._Element, name: str) -> etree._Element:
+    node = envelope.find(f"env:{name}", _NS)
+    if node is None or node.text is None:
+        raise ValueError(f"envelope has no {name}; validate the document first")
+    return node
+
+
 def read_envelope(root: etree._Element) -> Envelope:
     """The envelope of a document that has passed schema validation."""
     envelope = root.find("env:Envelope", _NS)
@@ -38,7 +44,7 @@ def read_envelope(root: etree._Element) -> Envelope:
         case_id=_required(envelope, "CaseId"),
         correlation_id=_text(envelope, "CorrelationId"),
         data_subject=_text(envelope, "DataSubject"),
-        created_at=dt.datetime.fromisoformat(_required(envelope, "CreatedAt")),
+        created_at=read_value(_required_node(envelope, "CreatedAt"), parse_datetime),
         legal_basis=_required(envelope, "LegalBasis"),
     )
 
