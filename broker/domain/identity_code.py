@@ -28,7 +28,8 @@ CENTURY_SIGNS: dict[str, int] = {
     "E": 2000,
     "F": 2000,
 }
-_SHAPE = re.compile(r"^(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-Y])$")
+# ASCII digits only, the whole string: `\d` and `$` would also take "٠١٠٥٩٤…" and a trailing newline.
+_SHAPE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})([-+A-FU-Y])([0-9]{3})([0-9A-Y])")
 # Anything that looks like an identity code, for scrubbing free text.
 FIRST_TEMPORARY_INDIVIDUAL_NUMBER = 900
 LOOKS_LIKE_IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]")
@@ -48,7 +49,7 @@ def check_character(digits: str) -> str:
 
 def identity_code_problem(code: str) -> IdentityCodeProblem | None:
     """Return what is wrong with `code`, or None if it is a valid code."""
-    match = _SHAPE.match(code)
+    match = _SHAPE.fullmatch(code)
     if match is None:
         return IdentityCodeProblem("not of the form DDMMYY, century sign, NNN, check character")
     day, month, year, sign, individual, check = match.groups()

@@ -85,3 +85,9 @@ def test_validation_never_crashes(text: str) -> None:
 def test_scrubbing_masks_codes_in_free_text() -> None:
     """Anything shaped like a code is masked before text is logged or echoed."""
     assert scrub_identity_codes("value '010594Y9032' is bad") == "value '[identity code]' is bad"
+
+
+@pytest.mark.parametrize("code", ["010594Y9032\n", "٠١٠٥٩٤Y9032", "０10594Y9032", " 010594Y9032"])
+def test_only_ascii_digits_and_nothing_around_them_make_a_code(code: str) -> None:
+    """Other scripts' digits or a trailing newline would look up another person's pseudonym: refused."""
+    assert identity_code_problem(code) is not None
