@@ -88,7 +88,8 @@ class _StuckOnOneOrganiser:
             self.stuck.set()
             await asyncio.Event().wait()  # never returns: the partition is stuck
         self.handled.append(record.position.topic)
-        self.other_handled.set()
+        if record.position.topic == "silta.from.hva-03.v1":
+            self.other_handled.set()
         return InboundOutcome.ACCEPTED
 
 
@@ -108,7 +109,7 @@ async def test_a_stuck_partition_never_holds_back_another_organisers_topic(kafka
         )
         await send_as_organiser(kafka, other, org="hva-03")
         await asyncio.wait_for(handler.other_handled.wait(), 60)
-        assert handler.handled == ["silta.from.hva-03.v1"]
+        assert "silta.from.hva-08.v1" not in handler.handled  # other tests' records on other topics may come too
         stalled = {stall.partition.split("/")[0] for stall in consumer.stalls(longer_than_s=0)}
         assert "silta.from.hva-08.v1" in stalled
     finally:
