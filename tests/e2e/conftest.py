@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from devinfra.kafka import LocalKafka
 from devinfra.ports import free_port
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.waiting import wait_until_sync
 
 
 class ServiceProcess:
@@ -42,14 +42,16 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"the service did not start; see {self.log}")
+        wait_until_sync(self._live, timeout_s=30, what=f"the service answering /health/live; see {self.log}")
+
+    def _live(self) -> bool:
+        """True once /health/live answers 200; fails at once if the process has exited."""
+        if self._process is not None and self._process.poll() is not None:
+            raise RuntimeError(f"the service exited with {self._process.returncode}; see {self.log}")
+        try:
+            return httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing, as in a crash."""
