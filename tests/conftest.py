@@ -28,6 +28,7 @@ from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port
 from devinfra.postgres import LocalPostgres
 from tests.support.databases import DatabaseClones, scratch_dir
+from tests.support.pipelines import share_pipelines_in_this_process
 
 # Every Settings() in the tests uses a pseudonym key of their own, never a developer's.
 _PSEUDONYM_KEY = Path(tempfile.mkdtemp(prefix="silta-test-keys-")) / "pseudonym.key"
@@ -36,6 +37,8 @@ os.environ["SILTA_PSEUDONYM_KEY_FILE"] = str(_PSEUDONYM_KEY)
 RECORD_KEY_FILE = _PSEUDONYM_KEY.with_name("record-signing-key.pem")
 RECORD_KEY = ensure_ed25519_key(RECORD_KEY_FILE)
 os.environ["SILTA_RECORD_SIGNING_KEY_FILE"] = str(RECORD_KEY_FILE)
+# Before any test module imports it: one pipeline per configuration, not one per app or module.
+share_pipelines_in_this_process()
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"
