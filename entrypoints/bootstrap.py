@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 from sqlalchemy import text
@@ -53,10 +55,20 @@ def municipality_table() -> MunicipalityTable:
     return MunicipalityTable.shipped()
 
 
+@functools.cache
+def compiled_schemas(schema_dir: Path) -> SchemaRegistry:
+    """Every live schema compiled (twice: libxml2 and xmlschema), once per folder and process.
+
+    Compiling takes seconds and the XSDs ship with the code, read-only while it
+    runs, so every pipeline this process builds (each app, each test) shares them.
+    """
+    return SchemaRegistry(schema_dir)
+
+
 def build_pipeline(settings: Settings, clock: Clock | None = None) -> MessagePipeline:
     """The pipeline's stages from the schema and policy folders."""
     return MessagePipeline(
-        schemas=SchemaRegistry(settings.schema_dir),
+        schemas=compiled_schemas(settings.schema_dir.resolve()),
         policies=load_policies(settings.policy_dir),
         municipalities=municipality_table(),
         limits=ParseLimits(settings.max_message_bytes, settings.max_xml_depth),

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,24 @@ from broker.settings import PROJECT_ROOT
 from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.waiting import wait_until_sync
+
+
+@pytest.fixture(scope="session", autouse=True)
+def child_bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Let the child Python processes (the service, `silta` commands) share compiled bytecode.
+
+    With PYTHONDONTWRITEBYTECODE set, as on this project's machines and in its
+    image, every child compiled all of its modules afresh (seconds of CPU
+    each, for some seventeen children). They now write and read bytecode
+    under a folder of the session's own (PYTHONPYCACHEPREFIX), never into
+    the working tree; the test process itself is unchanged.
+    """
+    cache = tmp_path_factory.mktemp("pycache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPYCACHEPREFIX", str(cache))
+        patch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        yield cache
 
 
 class ServiceProcess:
@@ -43,14 +60,16 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"the service did not start; see {self.log}")
+        wait_until_sync(self._live, 30, interval_s=0.05, what=f"the service answering /health/live; see {self.log}")
+
+    def _live(self) -> bool:
+        """True once /health/live answers 200; fails at once if the process has exited."""
+        if self._process is not None and self._process.poll() is not None:
+            raise RuntimeError(f"the service exited with {self._process.returncode}; see {self.log}")
+        try:
+            return httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing, as in a crash."""

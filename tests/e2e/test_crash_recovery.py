@@ -12,12 +12,13 @@ from devinfra.kafka import LocalKafka
 from devinfra.samples import application_transfer
 from tests.e2e.conftest import ServiceProcess
 from tests.integration.kafka_helpers import collect, delivered_ids
+from tests.support.databases import outbox_drained
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_killed_after_commit_is_published_after_restart_once(
-    service: ServiceProcess, kafka: LocalKafka, token_for: Callable[..., str]
+    service: ServiceProcess, kafka: LocalKafka, token_for: Callable[..., str], database_url: str
 ) -> None:
     """Accept with the relay held back, SIGKILL the process, restart: exactly one record per message."""
     ids = [str(uuid.uuid4()) for _ in range(5)]
@@ -31,7 +32,9 @@ async def test_killed_after_commit_is_published_after_restart_once(
     service.kill()
 
     service.start()
-    deliveries = await collect(kafka.bootstrap_servers, "hva-90", set(ids), timeout_s=60, settle_s=3.0)
+    deliveries = await collect(
+        kafka.bootstrap_servers, "hva-90", set(ids), timeout_s=60, until_quiet=outbox_drained(database_url)
+    )
     assert sorted(delivered_ids(deliveries)) == sorted(ids)  # type: ignore[type-var]
     async with httpx.AsyncClient(base_url=service.base_url) as api:
         assert (await api.get(f"/kela/v1/messages/{ids[0]}", headers=headers)).json()["status"] == "published"

@@ -1,8 +1,8 @@
 """Real servers for integration tests: Apache Kafka (KRaft, official jars) and PostgreSQL.
 
 Both are started once per test session on free ports with their data in
-temporary folders; each test gets a database of its own, built with the
-Alembic migrations.
+temporary folders, and Silta's topics are created once; each test gets a
+database of its own, cloned from one migrated with Alembic.
 """
 
 from __future__ import annotations
@@ -14,21 +14,38 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from broker.kafka.topics import ensure_topics
 from broker.settings import Settings
 from devinfra.kafka import LocalKafka
 from entrypoints.api import create_app
 from entrypoints.bootstrap import Runtime
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.tasks import kafka_client_bootstrapping
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="session")
+async def kafka_topics(kafka: LocalKafka) -> LocalKafka:
+    """The session's broker with every topic Silta uses, created once, as the service does at its first start."""
+    defaults = Settings()
+    await ensure_topics(kafka.bootstrap_servers, defaults.kafka_topic_partitions, defaults.kafka_replication_factor)
+    return kafka
+
+
 @pytest.fixture
-def settings(database_url: str, kafka: LocalKafka, jwks_file: Path) -> Settings:
-    """Settings that point the service at the test servers and the test key."""
+def settings(database_url: str, kafka_topics: LocalKafka, jwks_file: Path) -> Settings:
+    """Settings that point the service at the test servers and the test key.
+
+    The topics exist already (`kafka_topics`), so the app does not look for
+    them again at each start: a test that ends within milliseconds would
+    otherwise cancel that look-up half-way, leaving its connection open.
+    """
     return Settings(
         database_url=database_url,
-        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        kafka_bootstrap_servers=kafka_topics.bootstrap_servers,
+        kafka_create_topics=False,
         auth_jwks_file=jwks_file,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
@@ -46,6 +63,8 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+        # A test may end within milliseconds of the start: let the Kafka clients finish connecting first.
+        await wait_until(lambda: not kafka_client_bootstrapping(), 15, what="the app's Kafka clients connected")
 
 
 @pytest.fixture

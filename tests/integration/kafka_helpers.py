@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
+from adapters.municipality.contract import inbound_topic
+from tests.support.waiting import wait_until
 
 
 async def collect(
@@ -17,18 +20,21 @@ async def collect(
     message_ids: set[str],
     *,
     timeout_s: float = 30.0,
-    settle_s: float = 0.0,
+    until_quiet: Callable[[], Awaitable[bool]] | None = None,
     verify_key: Ed25519PublicKey | None = None,
     by: Callable[[Delivery], str | None] | None = None,
 ) -> list[Delivery]:
     """Deliveries of the given message ids on `silta.to.<org>.v1`, read with a fresh consumer group.
 
-    Waits until each id has arrived at least once, then `settle_s` longer, so
-    that a duplicate that would arrive late is caught too. `by` picks another
-    id to match on, such as `correlation_id` for the receipts of sent messages.
+    Waits until each id has arrived at least once. With `until_quiet` (such as
+    `outbox_drained`, true once nothing is left to publish), it then waits for
+    that and reads on to the topic's end, so that a duplicate or a further
+    record about the same id is caught too. `by` picks another id to match on,
+    such as `correlation_id` for the receipts of sent messages.
     """
     key = by or _message_id
     found: list[Delivery] = []
+    read_up_to: dict[int, int] = {}
     all_arrived = asyncio.Event()
     group = f"test-{uuid.uuid4().hex}"
     async with OrganiserClient(org, bootstrap, group_id=group, verify_key=verify_key) as client:
@@ -37,20 +43,47 @@ async def collect(
             async for delivery in client.deliveries():
                 if key(delivery) in message_ids:
                     found.append(delivery)
+                read_up_to[delivery.partition] = delivery.offset + 1
                 if {key(d) for d in found} == message_ids:
                     all_arrived.set()
                 await client.ack(delivery)
 
         reader = asyncio.create_task(read())
         try:
-            await asyncio.wait_for(all_arrived.wait(), timeout_s)
-            await asyncio.sleep(settle_s)
+            async with asyncio.timeout(timeout_s):
+                await all_arrived.wait()
+                if until_quiet is not None:
+                    await wait_until(until_quiet, timeout_s, what="nothing left to publish")
+                    await _read_to_the_end(bootstrap, inbound_topic(org), read_up_to)
         finally:
             reader.cancel()
             # bounded: a cancellation swallowed inside aiokafka must not hang the test; stopping
             # the consumer on the way out ends the reader anyway
             await asyncio.wait({reader}, timeout=10)
     return found
+
+
+async def _read_to_the_end(bootstrap: str, topic: str, read_up_to: dict[int, int]) -> None:
+    """Wait until the reader has passed every record the topic holds now."""
+    ends = await end_offsets(bootstrap, topic)
+    await wait_until(
+        lambda: all(read_up_to.get(partition, 0) >= end for partition, end in ends.items()),
+        timeout_s=30,
+        what=f"reading {topic} to its end {ends}",
+    )
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Partition → the offset the next record on it will get."""
+    probe = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await probe.start()
+    try:
+        await wait_until(lambda: bool(probe.partitions_for_topic(topic)), 30, what=f"the partitions of {topic}")
+        partitions = [TopicPartition(topic, p) for p in sorted(probe.partitions_for_topic(topic) or ())]
+        offsets = await probe.end_offsets(partitions)
+    finally:
+        await probe.stop()
+    return {tp.partition: offset for tp, offset in offsets.items()}
 
 
 def delivered_ids(deliveries: list[Delivery]) -> list[str | None]:

@@ -20,6 +20,7 @@ from entrypoints.bootstrap import Runtime
 from tests.conftest import KELA, RECORD_KEY
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.kafka_helpers import collect, delivered_ids
+from tests.support.databases import outbox_drained
 
 pytestmark = pytest.mark.integration
 XML = {"Content-Type": "application/xml"}
@@ -86,7 +87,7 @@ async def test_record_headers_on_the_wire(
 
 
 async def test_the_same_post_twice_gives_the_same_answer_and_one_record(
-    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str], database_url: str
 ) -> None:
     """Idempotency on the message id: the identical document again → same 202, no second record."""
     message_id = str(uuid.uuid4())
@@ -95,12 +96,14 @@ async def test_the_same_post_twice_gives_the_same_answer_and_one_record(
     second = await api.post("/kela/v1/messages", headers=_headers(token_for()), content=document)
     assert (first.status_code, second.status_code) == (202, 202)
     assert first.json() == second.json()
-    deliveries = await collect(kafka.bootstrap_servers, "hva-90", {message_id}, settle_s=2.0)
+    deliveries = await collect(
+        kafka.bootstrap_servers, "hva-90", {message_id}, until_quiet=outbox_drained(database_url)
+    )
     assert len(deliveries) == 1
 
 
 async def test_concurrent_identical_posts_store_one_message(
-    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str], database_url: str
 ) -> None:
     """Ten identical posts at once (one commit batch) still give one record."""
     message_id = str(uuid.uuid4())
@@ -109,7 +112,8 @@ async def test_concurrent_identical_posts_store_one_message(
         *(api.post("/kela/v1/messages", headers=_headers(token_for()), content=document) for _ in range(10))
     )
     assert {a.status_code for a in answers} == {202}
-    assert len(await collect(kafka.bootstrap_servers, "hva-90", {message_id}, settle_s=2.0)) == 1
+    quiet = outbox_drained(database_url)
+    assert len(await collect(kafka.bootstrap_servers, "hva-90", {message_id}, until_quiet=quiet)) == 1
 
 
 async def test_same_id_other_content_is_a_conflict(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:

@@ -27,6 +27,7 @@ from entrypoints.bootstrap import Runtime
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.integration.kafka_helpers import collect, correlation_id, delivered_ids
+from tests.support.databases import outbox_drained
 
 pytestmark = pytest.mark.integration
 CLIENT_MUNICIPALITY = "837"  # Tampere, served by hva-08
@@ -248,7 +249,7 @@ def _position(delivery: Delivery) -> str | None:
 
 
 async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_the_organiser_told(
-    api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str]
+    api: httpx.AsyncClient, kafka: LocalKafka, services: Runtime, token_for: Callable[..., str], database_url: str
 ) -> None:
     """The organiser's request (due 2025-03-21) is not answered: overdue in its status, notice on its topic."""
     example = example_message("information-request", variant="from-hva-08")  # due 2099-03-21: never overdue
@@ -259,7 +260,8 @@ async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_th
     assert sent.message_id not in await services.overdue.check_once()  # flagged once
     status = await api.get(f"/kela/v1/messages/{sent.message_id}", headers=_auth(token_for()))
     assert status.json()["overdue"] is True
-    notices = await collect(kafka.bootstrap_servers, "hva-08", {sent.message_id}, by=correlation_id, settle_s=0.5)
+    quiet = outbox_drained(database_url)
+    notices = await collect(kafka.bootstrap_servers, "hva-08", {sent.message_id}, by=correlation_id, until_quiet=quiet)
     outcomes = sorted(str(d.message.text("Outcome")) for d in notices if isinstance(d.message, SiltaMessage))
     assert outcomes == ["accepted", "overdue"]
 

@@ -1,0 +1,1 @@
+"""Helpers the test suites share: waiting on conditions, test databases, draining topics."""

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.settings import PROJECT_ROOT
+from broker.domain.clock import ManualClock
+from broker.settings import PROJECT_ROOT, Settings
+from entrypoints.bootstrap import build_pipeline
 
 BROKER = PROJECT_ROOT / "broker"
 ADAPTERS = PROJECT_ROOT / "adapters"
@@ -91,3 +93,10 @@ def test_only_the_relay_publishes() -> None:
     """No code path sends to Kafka except the publisher behind the outbox relay (so nothing skips the filter)."""
     senders = [p for p in BROKER.rglob("*.py") if "AIOKafkaProducer(" in p.read_text()]
     assert senders == [BROKER / "kafka" / "publisher.py"]
+
+
+def test_pipelines_share_the_compiled_schemas_but_not_their_clock() -> None:
+    """Building a pipeline per app is cheap: the XSDs compile once per process; each app keeps its own clock."""
+    first, second = build_pipeline(Settings()), build_pipeline(Settings(), ManualClock())
+    assert first.schemas is second.schemas
+    assert first.clock is not second.clock
