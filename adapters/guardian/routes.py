@@ -35,11 +35,17 @@ _ERRORS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404)
 async def guardian_of(
     services: Services,
     portal: Authenticated,
-    uow: Unit,
     assertion: Annotated[str | None, Header(alias=ASSERTION_HEADER, include_in_schema=False)] = None,
 ) -> Guardian:
-    """The guardian the portal vouches for, by a fresh assertion that this spends in the request's unit of work."""
-    return await services.guardians.guardian(uow, portal, assertion)
+    """The guardian the portal vouches for; the assertion is spent and committed at once, in a unit of its own.
+
+    So a call that is refused afterwards (an unknown principal, a bad upload) still uses the assertion up: one
+    assertion can never probe a second principal reference, and no lock is held while a body streams in.
+    """
+    async with services.units() as uow:
+        guardian = await services.guardians.guardian(uow, portal, assertion)
+        await uow.commit()
+    return guardian
 
 
 VouchedGuardian = Annotated[Guardian, Depends(guardian_of)]

@@ -30,6 +30,7 @@ from broker.services.receipts import RecordPosition
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0
 _FINISH_TIMEOUT_S = 30.0
+_RETRY_PAUSE_S = 2.0
 
 
 class RecordHandler(Protocol):
@@ -118,9 +119,11 @@ class InboundConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)
             finally:
-                await self.finish(list(self._workers), cancel=self._stopping)
-                self._consumer = None
-                await consumer.stop()
+                try:
+                    await self.finish(list(self._workers), cancel=self._stopping)
+                finally:
+                    self._consumer = None
+                    await consumer.stop()
 
     async def _consume(self, consumer: AIOKafkaConsumer[bytes, bytes]) -> None:
         while not self._stopping:
@@ -143,10 +146,13 @@ class InboundConsumer:
             log.debug("inbound_partition_batch_stored", partition=str(tp), records=len(records))
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001  committing failed (a rebalance, Kafka away): read again, deduplicated
-            log.warning("inbound_commit_failed", partition=str(tp), error=repr(error))
+        except Exception as error:  # noqa: BLE001  a commit or a parking failed: read again (deduplicated) after a pause
+            log.warning(
+                "inbound_partition_batch_failed", partition=str(tp), error=repr(error), retry_in_s=_RETRY_PAUSE_S
+            )
             with contextlib.suppress(Exception):
                 consumer.seek(tp, records[0].offset)
+            await asyncio.sleep(_RETRY_PAUSE_S)
         finally:
             self._current.pop(tp, None)
             self._workers.pop(tp, None)

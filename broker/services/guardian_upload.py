@@ -8,8 +8,6 @@ from the request itself; `SubmittedBy` says a guardian delivered it.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from broker.domain.catalogue import CATALOGUE
@@ -47,7 +45,7 @@ def late_attachment(request: MessageRecord, attachment: Attachment, recipient: s
         case_id=request.case_id,
         correlation_id=request.message_id,
         data_subject=source.findtext(f"{{{env}}}Envelope/{{{env}}}DataSubject"),
-        created_at=_utc(attachment.uploaded_at),
+        created_at=attachment.uploaded_at,
         legal_basis=GUARDIAN_LEGAL_BASIS,
     )
     root = new_document(LATE_ATTACHMENT, envelope)
@@ -69,8 +67,3 @@ def late_attachment(request: MessageRecord, attachment: Attachment, recipient: s
     for name, value in values:
         etree.SubElement(entry, f"{{{ns}}}{name}").text = value
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """The time in UTC; SQLite hands stored times back without their zone (they were stored in UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

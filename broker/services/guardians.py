@@ -1,7 +1,8 @@
 """The guardians' portal: a limited view of a principal's matters, and uploads that answer open requests.
 
 Every call carries the portal's service token and a single-use guardian
-assertion, spent in the same unit of work. A principal is named by an opaque
+assertion, which the edge spends and commits before the call's own unit of
+work begins (a refused call uses it up too). A principal is named by an opaque
 reference per mandate; a reference that is unknown, another guardian's, ended,
 future or outside the financial scope is the same `principal-not-found`, so a
 refusal does not reveal whether the principal exists. Every view and upload

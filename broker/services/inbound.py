@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from broker.crypto.tokens import Caller
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
+from broker.domain.identity_code import LOOKS_LIKE_IDENTITY_CODE
 from broker.domain.topics import writer_of
 from broker.metrics import INBOUND_FAILURES, MESSAGES_ACCEPTED, MESSAGES_REJECTED
 from broker.pipeline import MessagePipeline
@@ -30,7 +31,6 @@ from broker.services.receipts import ReceiptSubject, ReceiptWriter, RecordPositi
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.messages import insert_accepted, known_hashes
 from broker.store.tables import ParkedRecord
-from broker.xml.validation import case_id_is_identity_code
 
 log = structlog.get_logger(__name__)
 _MESSAGE_ID = re.compile(
@@ -161,6 +161,6 @@ def _subject(record: InboundRecord, organiser: str) -> ReceiptSubject:
     message_id = _MESSAGE_ID.search(value)
     case_id = _CASE_ID.search(value)
     case = case_id.group(1).decode() if case_id else None
-    if case is not None and case_id_is_identity_code(case):
-        case = None  # it would become the receipt's record key
+    if case is not None and LOOKS_LIKE_IDENTITY_CODE.search(case):
+        case = None  # it would become the receipt's record key: even a mistyped code stays out of it
     return ReceiptSubject(record.position, organiser, message_id.group(1).decode() if message_id else None, case)

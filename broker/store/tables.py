@@ -17,9 +17,24 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware time, read back in UTC on every backend: SQLite keeps no zone, every time is stored in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """The stored time, with its zone (UTC) put back where the backend dropped it."""
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -46,9 +61,9 @@ class MessageRecord(Base):
     disclosure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Pseudonymised facts for the disclosure log, written when the record is published."""
     status: Mapped[str] = mapped_column(String(16))
-    accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     """When the retention run emptied the body; the log entries stay."""
     subject: Mapped[str | None] = mapped_column(String(64), index=True)
     """Keyed pseudonym of the data subject (never the identity code): finds a principal's messages."""
@@ -66,8 +81,8 @@ class OutboxRecord(Base):
     topic: Mapped[str] = mapped_column(String(64))
     record_key: Mapped[str] = mapped_column(String(64))
     headers: Mapped[dict[str, str]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_outbox_pending", "id", postgresql_where=published_at.is_(None), sqlite_where=published_at.is_(None)),
@@ -108,8 +123,8 @@ class InboxEntry(Base):
     seq: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), unique=True)
     recipient: Mapped[str] = mapped_column(String(16))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    receipted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    available_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    receipted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     receipt_id: Mapped[str | None] = mapped_column(String(36))
 
 
@@ -121,7 +136,7 @@ class MessageEvent(Base):
     id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.message_id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     by_message_id: Mapped[str | None] = mapped_column(String(36))
     """The receipt or answer that caused the step, if any."""
 
@@ -142,7 +157,7 @@ class ParkedRecord(Base):
     reference: Mapped[str | None] = mapped_column(String(36))
     """For an `internal-error`: the reference in the receipt and in the service log."""
     value: Mapped[bytes | None] = mapped_column(LargeBinary)
-    parked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    parked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("topic", "kafka_partition", "kafka_offset", name="uq_parked_position"),)
 
@@ -158,8 +173,8 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(16))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class MessageAttachment(Base):
@@ -185,7 +200,7 @@ class GuardianMandate(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     source_reference: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("guardian_id", "principal_subject", "valid_from", name="uq_mandate"),)
 
@@ -196,4 +211,4 @@ class SpentAssertion(Base):
     __tablename__ = "spent_assertions"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -261,3 +261,14 @@ async def test_an_upload_retried_after_a_timeout_stores_no_second_late_attachmen
             )
         )
         assert sorted(rows.scalars()) == sorted(d["message_id"] for d in answers[0]["deliveries"])
+
+
+async def test_a_refused_call_still_uses_its_assertion_up(
+    api: httpx.AsyncClient, refs: dict[str, str], guardian_headers: Headers
+) -> None:
+    """An assertion spent on an unknown principal cannot probe another reference: the second use is a replay."""
+    headers = guardian_headers("edv-0001")
+    first = await api.get(f"/guardian/v1/principals/{refs['unknown']}", headers=headers)
+    assert (first.status_code, first.json()["code"]) == (404, "principal-not-found")
+    again = await api.get(f"/guardian/v1/principals/{refs['valid']}", headers=headers)
+    assert (again.status_code, again.json()["code"]) == (401, "guardian-assertion-replayed")

@@ -100,3 +100,17 @@ def test_pipelines_share_the_compiled_schemas_but_not_their_clock() -> None:
     first, second = build_pipeline(Settings()), build_pipeline(Settings(), ManualClock())
     assert first.schemas is second.schemas
     assert first.clock is not second.clock
+
+
+def test_the_core_reads_the_time_only_through_the_clock_port() -> None:
+    """No `datetime.now()` or `date.today()` in the core or the channels: tests move a ManualClock instead.
+
+    The one exception mints development tokens for `silta token`, which no test needs to move.
+    """
+    readers = {
+        _id(path)
+        for root in INSTALLED
+        for path in _files(root)
+        if any(call in path.read_text() for call in ("datetime.now(", "date.today(", "datetime.utcnow("))
+    }
+    assert readers <= {"broker/domain/clock.py", "broker/crypto/tokens.py"}

@@ -7,7 +7,7 @@ import sqlite3
 import uuid
 
 import pytest
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from broker.crypto.ids import MessageIds
 from broker.domain.clock import ManualClock, SystemClock, today
@@ -82,3 +82,20 @@ def test_faults_of_the_infrastructure_are_transient_a_records_own_are_not() -> N
     assert is_transient(ConnectionRefusedError())
     assert not is_transient(IntegrityError("INSERT", {}, Exception("unique")))
     assert not is_transient(ValueError("hour must be in 0..23"))
+
+
+class _AsyncpgError(Exception):
+    """Stands in for the asyncpg error SQLAlchemy wraps: only its SQLSTATE matters here."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "transient"), [("40P01", True), ("40001", True), ("08006", True), ("23505", False)]
+)
+def test_postgresql_faults_are_told_apart_by_their_sqlstate(sqlstate: str, transient: bool) -> None:
+    """A deadlock, a serialization failure or a lost connection is retried; a unique violation is the record's."""
+    error = DBAPIError("UPDATE messages", {}, _AsyncpgError(sqlstate))
+    assert is_transient(error) is transient
