@@ -101,9 +101,16 @@ def fetch_kafka_jars(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
     return libs
 
 
-def _cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+
+    Never one starting with `-`: the storage tool would take it for an option and refuse to format
+    (one start in 64 failed that way).
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
 
 
 class LocalKafka:
@@ -173,7 +180,7 @@ class LocalKafka:
         if (self.data_dir / "logs" / "meta.properties").exists():
             return
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)),
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config)),
             capture_output=True,
             text=True,
             check=False,

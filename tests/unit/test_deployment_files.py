@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from broker.settings import PROJECT_ROOT, Settings
+from devinfra.kafka import cluster_id
 
 
 def _compose() -> dict[str, Any]:
@@ -32,3 +33,8 @@ def test_compose_kafka_runs_in_kraft_mode() -> None:
     kafka = _compose()["services"]["kafka"]["environment"]
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert "KAFKA_ZOOKEEPER_CONNECT" not in kafka
+
+
+def test_local_kafka_cluster_ids_never_look_like_an_option() -> None:
+    """A cluster id starting with `-` made `kafka-storage format -t ID` fail one start in 64."""
+    assert not any(cluster_id().startswith("-") for _ in range(2000))
