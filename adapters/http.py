@@ -26,7 +26,7 @@ PROBLEM_RESPONSE: dict[str, Any] = {
 }
 
 
-def service_layer(request: Request) -> ServiceLayer:
+async def service_layer(request: Request) -> ServiceLayer:
     """The service layer the app's lifespan built."""
     services: ServiceLayer = request.app.state.services
     return services
@@ -35,7 +35,7 @@ def service_layer(request: Request) -> ServiceLayer:
 Services = Annotated[ServiceLayer, Depends(service_layer)]
 
 
-def authenticated(request: Request, services: Services) -> Caller:
+async def authenticated(request: Request, services: Services) -> Caller:
     """The caller of the request, by its bearer token; `token-missing`/`token-invalid`/`client-unknown` if none."""
     caller = services.caller(request.headers.get("authorization"))
     request.state.caller = caller

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
+from broker.domain.catalogue import CATALOGUE
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.services.attachments import check_manifest
 from broker.services.correlation import check_answer
@@ -29,6 +30,16 @@ async def admit(session: AsyncSession, message: AcceptedMessage) -> tuple[SaveOu
     if outcome is SaveOutcome.DUPLICATE:
         return outcome, message
     return outcome, await check_against_store(session, message)
+
+
+def needs_store_checks(message: AcceptedMessage) -> bool:
+    """Whether anything about the message depends on what Silta holds: attachments, or what it answers.
+
+    A message with neither (most transfers and notices) can go straight to the group committer, which tells a
+    duplicate or a conflict apart in its own transaction; the hot path then costs no extra round trip.
+    """
+    answers = CATALOGUE[message.message_type].answers is not None and message.correlation_id is not None
+    return answers or bool(message.attachments)
 
 
 async def check_against_store(session: AsyncSession, message: AcceptedMessage) -> AcceptedMessage:

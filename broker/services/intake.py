@@ -18,7 +18,7 @@ from broker.domain.accepted import SaveOutcome
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import MESSAGES_ACCEPTED
 from broker.pipeline import MessagePipeline
-from broker.services.checks import admit, check_against_store
+from broker.services.checks import admit, check_against_store, needs_store_checks
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.store.group_commit import GroupCommitter
 
@@ -42,10 +42,11 @@ class MessageIntake:
     async def accept(self, body: bytes, caller: Caller) -> AcceptedAnswer:
         """Accept one XML document from `caller`; a `Rejection` names what is wrong."""
         message = self._pipeline.accept(body, caller)
-        async with self._units() as uow:
-            outcome, message = await admit(uow.session, message)
-        if outcome is SaveOutcome.DUPLICATE:
-            return AcceptedAnswer(message.message_id, outcome)
+        if needs_store_checks(message):  # else the committer alone tells a duplicate or a conflict apart
+            async with self._units() as uow:
+                outcome, message = await admit(uow.session, message)
+            if outcome is SaveOutcome.DUPLICATE:
+                return AcceptedAnswer(message.message_id, outcome)
         try:
             outcome = await self._committer.save(message)
         except IntegrityError:
