@@ -12,12 +12,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from adapters.access import Admitted
 from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
 from adapters.parameters import MANDATE_ROW_SCHEMA
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.mandate_registry import checked_rows
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(authenticated)])
+router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(authenticated), Admitted])
 
 
 class MandateImport(BaseModel):

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from adapters.access import Admitted
 from adapters.http import (
     ATTACHMENT_BODY,
     Authenticated,
@@ -28,7 +29,7 @@ from adapters.parameters import PrincipalRef, RequestId
 from broker.crypto.assertions import ASSERTION_HEADER
 from broker.services.guardians import Guardian
 
-router = APIRouter(prefix="/guardian/v1", tags=["guardian"], dependencies=[Depends(authenticated)])
+router = APIRouter(prefix="/guardian/v1", tags=["guardian"], dependencies=[Depends(authenticated), Admitted])
 _ERRORS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404)
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from adapters.access import Admitted
 from adapters.http import (
     ATTACHMENT_BODY,
     ATTACHMENT_CONTENT,
@@ -29,7 +30,7 @@ from adapters.http import (
 )
 from adapters.parameters import AttachmentId
 
-router = APIRouter(tags=["attachments"], dependencies=[Depends(authenticated)])
+router = APIRouter(tags=["attachments"], dependencies=[Depends(authenticated), Admitted])
 
 
 class StoredAttachment(BaseModel):

@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from adapters.access import Admitted
 from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
 from adapters.parameters import IDENTITY_CODE_PATTERN
 from broker.audit.chain import ChainEntry
 
-router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], dependencies=[Depends(authenticated)])
+router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], dependencies=[Depends(authenticated), Admitted])
 
 
 class DisclosureQuery(BaseModel):

@@ -17,13 +17,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from adapters.access import Admitted
 from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
 from adapters.parameters import MessageId
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.kela_inbox import InboxMessage
 
-router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"], dependencies=[Depends(authenticated)])
+router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"], dependencies=[Depends(authenticated), Admitted])
 _POLL_INTERVAL_S = 0.25
 _MAX_CURSOR_DIGITS = 18
 # ASCII digits only: `str.isdigit` and `int` also take "³", "٣" or "１".

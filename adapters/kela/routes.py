@@ -13,13 +13,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from adapters.access import Admitted
 from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
 from adapters.parameters import MessageId
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS
 from broker.services.tracking import MessageView, message_view
 
-router = APIRouter(prefix="/kela/v1", tags=["kela"], dependencies=[Depends(authenticated)])
+router = APIRouter(prefix="/kela/v1", tags=["kela"], dependencies=[Depends(authenticated), Admitted])
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
 
 

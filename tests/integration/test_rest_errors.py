@@ -105,11 +105,11 @@ async def test_bad_token_is_401(api: httpx.AsyncClient) -> None:
 
 
 async def test_organiser_posting_as_kela_is_403(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
-    """An organiser's credential cannot send Kela's message: 403 sender-mismatch."""
+    """An organiser's credential cannot use Kela's send route at all (organisers send over Kafka): 403."""
     answer = await api.post(
         "/kela/v1/messages", headers=_auth(token_for("hva-08-case-system")), content=application_transfer()
     )
-    _assert_problem(answer, 403, "sender-mismatch")
+    _assert_problem(answer, 403, "client-not-allowed")
 
 
 async def test_unknown_client_is_403(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
