@@ -162,7 +162,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         guardians=GuardianDesk(
             pipeline,
             AssertionVerifier(jwks, settings.guardian_assertion_issuer, settings.guardian_assertion_audience),
-            sorted(settings.guardian_portal_clients),
             ids,
             settings.max_attachment_bytes,
         ),

@@ -52,6 +52,11 @@ class ManualClock:
 FINLAND = ZoneInfo("Europe/Helsinki")
 
 
+def finnish_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in Finland at `moment`: due dates and mandates are Finnish dates, whatever the host's zone."""
+    return moment.astimezone(FINLAND).date()
+
+
 def today(clock: Clock) -> dt.date:
-    """Today's date in Finland: due dates and mandates are Finnish calendar dates, whatever the host's zone."""
-    return clock.now().astimezone(FINLAND).date()
+    """Today's date in Finland by `clock`."""
+    return finnish_date(clock.now())

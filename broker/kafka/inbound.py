@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -61,14 +61,12 @@ class InboundConsumer:
         *,
         max_records: int,
         clock: Clock,
-        on_stored: Callable[[], None] = lambda: None,
     ) -> None:
         self._bootstrap_servers = bootstrap_servers
         self._group_id = group_id
         self._processor = processor
         self._max_records = max_records
         self._clock = clock
-        self._on_stored = on_stored
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
@@ -142,7 +140,6 @@ class InboundConsumer:
                 await self._processor.process(_inbound(record))
             self._current.pop(tp, None)
             await consumer.commit({tp: records[-1].offset + 1})
-            self._on_stored()
             log.debug("inbound_partition_batch_stored", partition=str(tp), records=len(records))
         except asyncio.CancelledError:
             raise

@@ -11,14 +11,13 @@ goes to the usage log (442/1999 29 §; 703/2023 10 §).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from broker.crypto.assertions import AssertionVerifier, GuardianAssertion
 from broker.crypto.ids import MessageIds
 from broker.crypto.tokens import Caller
 from broker.domain.accepted import SaveOutcome
-from broker.domain.clock import today
+from broker.domain.clock import finnish_date
 from broker.domain.disclosure import UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
 from broker.pipeline import MessagePipeline
@@ -67,20 +66,19 @@ class GuardianDesk:
         self,
         pipeline: MessagePipeline,
         assertions: AssertionVerifier,
-        portal_clients: Sequence[str],
         ids: MessageIds,
         max_attachment_bytes: int,
     ) -> None:
         self._pipeline = pipeline
         self._assertions = assertions
-        self._portal_clients = frozenset(portal_clients)
         self._ids = ids
         self._max_bytes = max_attachment_bytes
 
     async def guardian(self, uow: UnitOfWork, portal: Caller, assertion_header: str | None) -> Guardian:
-        """The guardian a portal vouches for with a fresh assertion, which this spends."""
-        if portal.client_id not in self._portal_clients:
-            raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "only a guardians' portal may use /guardian/v1")
+        """The guardian a portal vouches for with a fresh assertion, which this spends.
+
+        Only portals reach this (the route table); the assertion itself must name the calling portal (`azp`).
+        """
         assertion = self._assertions.verify(assertion_header, portal)
         if not await spend_assertion(uow.session, assertion, uow.now):
             raise Rejection(ErrorCode.GUARDIAN_ASSERTION_REPLAYED, "the assertion was already used; get a fresh one")
@@ -88,12 +86,12 @@ class GuardianDesk:
 
     async def principals(self, uow: UnitOfWork, guardian: Guardian) -> list[GuardianMandate]:
         """The mandates valid today whose scope covers financial matters."""
-        return await principals_of(uow.session, guardian.assertion.guardian_id, today(uow.clock))
+        return await principals_of(uow.session, guardian.assertion.guardian_id, finnish_date(uow.now))
 
     async def principal(self, uow: UnitOfWork, guardian: Guardian, principal_ref: str) -> PrincipalView:
         """Applications, decisions and open requests of one principal; the view goes to the usage log."""
         mandate = await self._mandate(uow, guardian, principal_ref)
-        view = await principal_view(uow.session, self._pipeline, mandate.principal_subject, today(uow.clock))
+        view = await principal_view(uow.session, self._pipeline, mandate.principal_subject, finnish_date(uow.now))
         await self._log_usage(uow, guardian, mandate, sorted(view.categories))
         return view
 
@@ -112,7 +110,7 @@ class GuardianDesk:
         The late attachments' ids follow from the request and the attachment, so a retry changes nothing.
         """
         mandate = await self._mandate(uow, guardian, principal_ref)
-        subject, on = mandate.principal_subject, today(uow.clock)
+        subject, on = mandate.principal_subject, finnish_date(uow.now)
         request = await find_open_request(uow.session, self._pipeline, subject, request_id, on)
         if request is None:
             raise Rejection(ErrorCode.REQUEST_NOT_FOUND, "no open request with that id for this principal")
@@ -131,7 +129,7 @@ class GuardianDesk:
         return Upload(attachment.attachment_id, tuple(deliveries))
 
     async def _mandate(self, uow: UnitOfWork, guardian: Guardian, principal_ref: str) -> GuardianMandate:
-        mandate = await mandate_for(uow.session, guardian.assertion.guardian_id, principal_ref, today(uow.clock))
+        mandate = await mandate_for(uow.session, guardian.assertion.guardian_id, principal_ref, finnish_date(uow.now))
         if mandate is None:
             raise Rejection(ErrorCode.PRINCIPAL_NOT_FOUND, "no principal with that reference for this guardian")
         return mandate

@@ -17,7 +17,7 @@ from sqlalchemy import Exists, ScalarSelect, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from broker.domain.catalogue import INFORMATION_REQUEST, RECEIPT
-from broker.domain.clock import today
+from broker.domain.clock import finnish_date
 from broker.domain.lifecycle import TRANSPORT, Event, Status
 from broker.domain.parties import PartyRole, role_of
 from broker.services.receipts import SILTA, ReceiptWriter
@@ -43,7 +43,7 @@ class OverdueSweep:
         now = uow.now
         request_past_due = and_(
             MessageRecord.message_type == INFORMATION_REQUEST.name,
-            MessageRecord.due_date < today(uow.clock),
+            MessageRecord.due_date < finnish_date(now),
             MessageRecord.status.in_(_OPEN),
         )
         unreceipted = and_(

@@ -60,11 +60,6 @@ class UnitOfWorkFactory:
         """A unit to open with `async with`."""
         return _OpenUnit(self._sessions, self._clock, self._on_outbox)
 
-    @property
-    def clock(self) -> Clock:
-        """The clock every unit reads."""
-        return self._clock
-
 
 class _OpenUnit:
     """The async context manager around one unit of work."""

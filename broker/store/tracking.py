@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.domain.lifecycle import Event, moves
+from broker.domain.lifecycle import Event, Status, moves
 from broker.store.tables import MessageEvent, MessageRecord
 
 
@@ -41,10 +41,13 @@ async def record_steps(session: AsyncSession, steps: Sequence[StatusStep]) -> No
         if step.event is not Event.ACCEPTED:  # the first step: the row was inserted with it
             by_event.setdefault(step.event, []).append(step.message_id)
     for event, message_ids in by_event.items():
+        sources: dict[Status, list[str]] = {}
         for before, after in moves(event).items():
+            sources.setdefault(after, []).append(str(before))
+        for after, befores in sources.items():  # one statement per status reached, as before the lifecycle
             await session.execute(
                 update(MessageRecord)
-                .where(MessageRecord.message_id.in_(message_ids), MessageRecord.status == str(before))
+                .where(MessageRecord.message_id.in_(message_ids), MessageRecord.status.in_(befores))
                 .values(status=str(after))
             )
 

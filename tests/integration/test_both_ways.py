@@ -409,3 +409,22 @@ async def test_a_reminder_with_a_new_due_date_moves_the_request_and_its_overdue_
     assert status["overdue"] is False
     assert [s["status"] for s in status["history"]][-2:] == ["overdue", "reminded"]
     assert request.message_id not in await services.overdue.check_once()
+
+
+async def test_a_second_return_of_a_returned_transfer_is_refused(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """A transfer returned once is closed: another return is receipted as rejected with transition-illegal."""
+    token = token_for()
+    transfer_id = str(uuid.uuid4())
+    transfer = example_message("application-transfer", message_id=transfer_id, municipality=CLIENT_MUNICIPALITY)
+    assert (await post_as_kela(api, token, transfer)).is_success
+    await collect(kafka.bootstrap_servers, "hva-08", {transfer_id})
+    first = await send_as_organiser(kafka, example_message("transfer-return", correlation_id=transfer_id))
+    await inbox_items(api, token, {first.message_id})
+    await wait_for_status(api, token, transfer_id, "returned")
+    again = await send_as_organiser(kafka, example_message("transfer-return", correlation_id=transfer_id))
+    position = f"silta.from.hva-08.v1/{again.partition}/{again.offset}"
+    [receipt] = await collect(kafka.bootstrap_servers, "hva-08", {position}, by=_position)
+    assert isinstance(receipt.message, SiltaMessage)
+    assert receipt.message.text("Errors/Error/Code") == "transition-illegal"
