@@ -37,10 +37,12 @@ from adapters.municipality.client import OrganiserClient
 from broker.audit.pseudonym import ensure_pseudonym_key
 from broker.crypto.keys import ensure_ed25519_key
 from broker.crypto.tokens import mint_token, public_jwks
+from broker.kafka.acl_admin import AclAdmin
+from broker.kafka.acls import desired_acls
 from broker.kafka.topics import ensure_topics
 from broker.settings import PROJECT_ROOT
 from broker.store.migrate import upgrade_database
-from devinfra.kafka import fetch_kafka_jars, start_local_kafka
+from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port, wait_for_port
 from devinfra.postgres import LocalPostgres
 from devinfra.samples import application_transfer
@@ -105,10 +107,10 @@ async def post_all(
         return time.perf_counter() - began
 
 
-async def consume_all(bootstrap: str, expected: set[str], t: Timings) -> None:
+async def consume_all(kafka: LocalKafka, expected: set[str], t: Timings) -> None:
     """Consume with the organiser client until every expected message arrived."""
-    group = f"bench-{uuid.uuid4().hex}"
-    async with OrganiserClient("hva-90", bootstrap, group_id=group, commit_every=200) as client:
+    group = f"hva-90.bench-{uuid.uuid4().hex}"
+    async with OrganiserClient("hva-90", kafka.connection("hva-90"), group_id=group, commit_every=200) as client:
         async for delivery in client.deliveries():
             now = time.perf_counter()
             message = delivery.message
@@ -138,16 +140,20 @@ async def watch_rss(pid: int, t: Timings, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.1)
 
 
-async def raw_ceiling(bootstrap: str, payloads: list[bytes]) -> float:
+async def raw_ceiling(kafka: LocalKafka, payloads: list[bytes]) -> float:
     """Messages/s of aiokafka alone: idempotent acks=all produce, then consume, the same payloads."""
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.connection().client_options())
     await admin.start()
     await admin.create_topics([NewTopic(topic, 3, 1)])
     await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
+    producer = AIOKafkaProducer(**kafka.connection().client_options(), enable_idempotence=True, acks="all", linger_ms=2)
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=topic, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        **kafka.connection().client_options(),
+        group_id=topic,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await producer.start()
     await consumer.start()
@@ -188,11 +194,14 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
     service: subprocess.Popen[bytes] | None = None
     try:
         await upgrade_database(postgres.url())
-        await ensure_topics(kafka.bootstrap_servers, 3, 1)
+        await ensure_topics(kafka.connection(), 3, 1)
+        async with AclAdmin(kafka.connection()) as acls:
+            await acls.apply(desired_acls())
         env = {
             **os.environ,
             "SILTA_DATABASE_URL": postgres.url(),
             "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "SILTA_KAFKA_CREDENTIALS_DIR": str(kafka.credentials.root),
             "SILTA_API_PORT": str(free_port()),
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
             "SILTA_API_WORKERS": str(workers),
@@ -208,7 +217,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch_rss(service.pid, t, stop))
         expected = {m for m, _ in documents}
-        consumer = asyncio.create_task(consume_all(kafka.bootstrap_servers, expected, t))
+        consumer = asyncio.create_task(consume_all(kafka, expected, t))
         await asyncio.sleep(2)  # let the consumer join its group before the clock starts
         cpu_before = tree_cpu_seconds(service.pid)
         elapsed = await post_all(f"http://127.0.0.1:{env['SILTA_API_PORT']}", token, documents, concurrency, t)
@@ -216,7 +225,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
         service_cpu = tree_cpu_seconds(service.pid) - cpu_before
         stop.set()
         await watcher
-        ceiling = await raw_ceiling(kafka.bootstrap_servers, [d for _, d in documents])
+        ceiling = await raw_ceiling(kafka, [d for _, d in documents])
         rate = n / elapsed
         print(
             f"silta end-to-end benchmark: {n} transfers of {size} bytes, {concurrency} concurrent clients, "

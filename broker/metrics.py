@@ -15,3 +15,8 @@ INBOUND_FAILURES = Counter(
     "Organisers' records that failed: parked by error code, or `transient` for a fault retried with backoff",
     ["code"],
 )
+KAFKA_REFUSALS = Counter(
+    "silta_kafka_refusals_total",
+    "Kafka refused one of Silta's clients: failed authentication, a missing ACL or an untrusted certificate",
+    ["client", "reason"],
+)

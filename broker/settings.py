@@ -7,9 +7,14 @@ a local single-node Kafka on 127.0.0.1:9092, the API on 127.0.0.1:8080.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broker.kafka.connection import SecurityProtocol
+
+SILTA_PRINCIPAL = "silta"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +26,19 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///.silta/silta.db"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    """The SASL_SSL listener (SCRAM over TLS)."""
+    kafka_mtls_bootstrap_servers: str = "127.0.0.1:9093"
+    """The mutual-TLS listener, for clients that authenticate with a certificate."""
+    kafka_security_protocol: SecurityProtocol = SecurityProtocol.SASL_SSL
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_username: str = SILTA_PRINCIPAL
+    """Silta's principal: its SCRAM user and its certificate's CN."""
+    kafka_password_file: Path | None = None
+    kafka_ca_file: Path | None = None
+    kafka_cert_file: Path | None = None
+    kafka_key_file: Path | None = None
+    kafka_credentials_dir: Path = Path(".silta/kafka/credentials")
+    """A folder of bus credentials (`ca.pem`, `principals/<name>/…`); the `kafka_*_file` settings win over it."""
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_create_topics: bool = True

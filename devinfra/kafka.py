@@ -1,13 +1,15 @@
-"""A local Apache Kafka broker from the official jars, in KRaft mode.
+"""A local Apache Kafka broker from the official jars, in KRaft mode, secured.
 
 The jars (`org.apache.kafka:kafka_2.13`) are fetched once with Maven into a
-cache folder; a storage folder is formatted; one combined broker+controller
-process is started on 127.0.0.1 and stopped cleanly. `make run` and the
-integration-test fixtures both use `LocalKafka`.
+cache folder; the local CA and credentials are made; a storage folder is
+formatted with the SCRAM users; one combined broker+controller process is
+started on 127.0.0.1 (configuration in `devinfra.kafka_config`) and stopped
+cleanly. `make run` and the test fixtures both use `LocalKafka`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import fcntl
 import os
@@ -19,7 +21,12 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from devinfra.ports import free_port
+from broker.kafka.acl_admin import AclAdmin
+from broker.kafka.acls import bus_principals, desired_acls
+from broker.kafka.connection import KafkaConnection
+from broker.kafka.credentials import SILTA_PRINCIPAL, CredentialFolder
+from devinfra.kafka_config import KafkaPorts, scram_arguments, server_properties
+from devinfra.pki import ensure_bus_credentials
 
 KAFKA_VERSION = "4.1.1"
 _LOG4J_VERSION = "2.24.3"
@@ -114,19 +121,39 @@ def cluster_id() -> str:
 
 
 class LocalKafka:
-    """One Kafka process acting as broker and controller on 127.0.0.1."""
+    """One secured Kafka process acting as broker and controller on 127.0.0.1.
 
-    def __init__(self, libs: Path, data_dir: Path, port: int, controller_port: int) -> None:
+    Before the first start it makes the local CA and every principal's
+    credentials under `credentials` (or renews those about to expire), and
+    formats the storage with a SCRAM user per principal.
+    """
+
+    def __init__(self, libs: Path, data_dir: Path, ports: KafkaPorts, credentials: Path | None = None) -> None:
         self.libs = libs
         self.data_dir = data_dir
-        self.port = port
-        self.controller_port = controller_port
+        self.ports = ports
+        self.credentials = CredentialFolder(credentials or data_dir / "credentials")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def port(self) -> int:
+        """The SASL_SSL listener's port."""
+        return self.ports.sasl
+
+    @property
     def bootstrap_servers(self) -> str:
-        """The address clients connect to."""
-        return f"127.0.0.1:{self.port}"
+        """The SASL_SSL address clients connect to."""
+        return f"127.0.0.1:{self.ports.sasl}"
+
+    @property
+    def mtls_bootstrap_servers(self) -> str:
+        """The address of the listener that takes client certificates."""
+        return f"127.0.0.1:{self.ports.mtls}"
+
+    def connection(self, principal: str = SILTA_PRINCIPAL, *, mtls: bool = False) -> KafkaConnection:
+        """A connection to this broker as `principal` (Silta's by default), with SCRAM or its certificate."""
+        servers = self.mtls_bootstrap_servers if mtls else self.bootstrap_servers
+        return self.credentials.connection(principal, servers, mtls=mtls)
 
     @property
     def log_file(self) -> Path:
@@ -134,27 +161,9 @@ class LocalKafka:
         return self.data_dir / "kafka.log"
 
     def _write_config(self) -> Path:
+        authority = ensure_bus_credentials(self.credentials, bus_principals())
         config = self.data_dir / "server.properties"
-        settings = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
-            "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "log.dirs": str(self.data_dir / "logs"),
-            "num.partitions": "3",
-            "auto.create.topics.enable": "false",
-            "offsets.topic.replication.factor": "1",
-            "offsets.topic.num.partitions": "5",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0",
-        }
+        settings = server_properties(self.data_dir, self.ports, authority.broker_keystore(), self.credentials)
         config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         (self.data_dir / "log4j2.yaml").write_text(_LOG4J2)
         return config
@@ -177,16 +186,21 @@ class LocalKafka:
         """Format the KRaft storage folder, unless it was formatted before."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
-        if (self.data_dir / "logs" / "meta.properties").exists():
+        secured = self.data_dir / "logs" / ".secured"
+        if secured.exists():
             return
+        if (self.data_dir / "logs").exists():  # formatted before the bus was secured: no SCRAM users in it
+            shutil.rmtree(self.data_dir / "logs")
+        scram = scram_arguments(self.credentials, bus_principals())
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config)),
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config), *scram),
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
             raise KafkaLaunchError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
+        secured.touch()
 
     @property
     def pid_file(self) -> Path:
@@ -250,6 +264,10 @@ class LocalKafka:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
+    def grant_party_acls(self) -> None:
+        """Give every party the ACLs the party registry says (as `silta kafka acls --apply` does)."""
+        asyncio.run(_apply_acls(self.connection()))
+
     @property
     def running(self) -> bool:
         """True while the broker process is alive."""
@@ -265,10 +283,19 @@ class LocalKafka:
         self.stop()
 
 
-def start_local_kafka(libs: Path, data_dir: Path, attempts: int = 3) -> LocalKafka:
-    """Start a broker on free ports, trying fresh ports if another process took one meanwhile."""
+async def _apply_acls(connection: KafkaConnection) -> None:
+    async with AclAdmin(connection) as admin:
+        await admin.apply(desired_acls())
+
+
+def start_local_kafka(libs: Path, data_dir: Path, attempts: int = 3, credentials: Path | None = None) -> LocalKafka:
+    """Start a broker on free ports, trying fresh ports if another process took one meanwhile.
+
+    All attempts share one credentials folder (by default `data_dir/credentials`).
+    """
+    credentials = credentials or data_dir / "credentials"
     for attempt in range(1, attempts + 1):
-        kafka = LocalKafka(libs, data_dir / f"attempt-{attempt}", free_port(), free_port())
+        kafka = LocalKafka(libs, data_dir / f"attempt-{attempt}", KafkaPorts.free(), credentials)
         try:
             kafka.start()
         except KafkaLaunchError:

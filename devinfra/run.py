@@ -11,7 +11,7 @@ from pathlib import Path
 
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import LocalKafka, fetch_kafka_jars
-from devinfra.ports import free_port
+from devinfra.kafka_config import KafkaPorts
 from entrypoints.cli import ensure_local_keys, serve
 
 
@@ -21,9 +21,14 @@ def run(kafka_data: Path) -> int:
     ensure_local_keys(settings)
     port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
     print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
-    kafka = LocalKafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), kafka_data.resolve(), port, free_port())
+    mtls_port = int(settings.kafka_mtls_bootstrap_servers.rsplit(":", 1)[1])
+    ports = KafkaPorts.free(sasl=port, mtls=mtls_port)
+    kafka = LocalKafka(
+        fetch_kafka_jars(PROJECT_ROOT / ".cache"), kafka_data.resolve(), ports, settings.kafka_credentials_dir
+    )
     try:
         kafka.start()
+        kafka.grant_party_acls()
         print(f"silta: Kafka is up; API on http://{settings.api_host}:{settings.api_port}", flush=True)
         serve(settings)
     except KeyboardInterrupt:

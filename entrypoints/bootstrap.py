@@ -24,8 +24,10 @@ from broker.crypto.signing import RecordSigner
 from broker.crypto.tokens import TokenVerifier, load_jwks
 from broker.domain.clock import Clock, SystemClock
 from broker.domain.routing import MunicipalityTable
+from broker.kafka.credentials import silta_connection
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
+from broker.kafka.refusals import note_if_refused
 from broker.kafka.topics import ensure_topics
 from broker.pipeline import MessagePipeline
 from broker.policy.model import load_policies
@@ -141,7 +143,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     engine = create_async_engine(settings.database_url, pool_pre_ping=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.kafka_request_timeout_ms)
+    publisher = KafkaPublisher(silta_connection(settings), settings.kafka_request_timeout_ms)
     wake = _Wake()
     units = UnitOfWorkFactory(sessions, clock, wake)
     relay = OutboxRelay(units, publisher, settings.relay_batch_size, settings.relay_poll_interval_s)
@@ -180,7 +182,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         publisher=publisher,
         relay=relay,
         inbound=InboundConsumer(
-            settings.kafka_bootstrap_servers,
+            silta_connection(settings),
             settings.inbound_group_id,
             processor,
             max_records=settings.inbound_max_records,
@@ -209,11 +211,12 @@ async def _create_topics_when_possible(settings: Settings) -> None:
     while True:
         try:
             created = await ensure_topics(
-                settings.kafka_bootstrap_servers, settings.kafka_topic_partitions, settings.kafka_replication_factor
+                silta_connection(settings), settings.kafka_topic_partitions, settings.kafka_replication_factor
             )
             log.info("kafka_topics_ready", created=len(created))
             return
         except Exception as error:  # noqa: BLE001  Kafka may be down at start-up; accepting goes on regardless
+            note_if_refused("topic-admin", error)
             log.warning("kafka_topics_not_ready", error=repr(error), retry_in_s=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broker.settings import Settings
+from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
 
 
 def serve(settings: Settings) -> None:
@@ -117,18 +118,20 @@ def cmd_guardians_import(args: argparse.Namespace) -> int:
 def cmd_org_listen(args: argparse.Namespace) -> int:
     """Print each message arriving for an organiser: type, message id, case id."""
     from adapters.municipality.listen import listen
+    from entrypoints.kafka_commands import party_connection
 
     with contextlib.suppress(KeyboardInterrupt):
-        bootstrap = Settings().kafka_bootstrap_servers
-        asyncio.run(listen(args.org, bootstrap, args.group, args.max_messages, args.verify_key))
+        connection = party_connection(args, args.org, Settings())
+        asyncio.run(listen(args.org, connection, args.group, args.max_messages, args.verify_key))
     return 0
 
 
 def cmd_org_send(args: argparse.Namespace) -> int:
     """Send XML files to Kela as an organiser: checked, then produced to silta.from.<org>.v1."""
     from adapters.municipality.send import send_files
+    from entrypoints.kafka_commands import party_connection
 
-    return asyncio.run(send_files(args.org, Settings().kafka_bootstrap_servers, args.files))
+    return asyncio.run(send_files(args.org, party_connection(args, args.org, Settings()), args.files))
 
 
 def cmd_route(args: argparse.Namespace) -> int:
@@ -271,10 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Silta's record public key (PEM); unsigned or altered records show as invalid",
     )
+    add_bus_options(listen)
     listen.set_defaults(handler=cmd_org_listen)
     send = org.add_parser("send", help=cmd_org_send.__doc__)
     send.add_argument("--org", required=True, help="organiser id, e.g. hva-08")
     send.add_argument("files", nargs="+", type=Path, help="XML documents to send")
+    add_bus_options(send)
     send.set_defaults(handler=cmd_org_send)
     route = commands.add_parser("route", help=cmd_route.__doc__)
     route.add_argument("--type", required=True, help="message type, e.g. application-transfer")
@@ -288,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.set_defaults(handler=cmd_guardians_import)
     _add_audit_and_policy(commands)
     _add_schemas(commands)
+    add_kafka_commands(commands)
     return parser
 
 

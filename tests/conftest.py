@@ -90,9 +90,10 @@ def token_for(signing_key: Ed25519PrivateKey) -> Callable[..., str]:
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
-    """One real Kafka broker+controller for the whole session."""
+    """One real Kafka broker+controller for the whole session, secured as `make run`'s, every party's ACLs granted."""
     data = Path(tempfile.mkdtemp(prefix="silta-kafka-"))
     broker = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), data)
+    broker.grant_party_acls()
     yield broker
     # Its data is thrown away: no need to wait out a clean shutdown (often 5-15 s) before SIGKILL.
     broker.stop(timeout_s=2)

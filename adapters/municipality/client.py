@@ -27,6 +27,7 @@ from adapters.municipality.messages import (
 from broker.crypto.signing import verify_record
 from broker.domain.catalogue import APPLICATION_TRANSFER
 from broker.domain.errors import ErrorCode, Rejection
+from broker.kafka.connection import KafkaConnection
 from broker.settings import PROJECT_ROOT
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
 from broker.xml.validation import SchemaRegistry
@@ -58,7 +59,7 @@ class OrganiserClient:
     def __init__(
         self,
         org: str,
-        bootstrap_servers: str,
+        connection: KafkaConnection,
         *,
         group_id: str | None = None,
         schema_dir: Path = PROJECT_ROOT / "schemas",
@@ -75,7 +76,7 @@ class OrganiserClient:
         self._limits = ParseLimits()
         self._consumer = AIOKafkaConsumer(
             inbound_topic(org),
-            bootstrap_servers=bootstrap_servers,
+            **connection.client_options(),
             group_id=group_id or consumer_group(org),
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",

@@ -9,15 +9,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.client import InvalidRecord, OrganiserClient
 from adapters.municipality.contract import inbound_topic
+from broker.kafka.connection import KafkaConnection
 
 
 async def listen(
-    org: str, bootstrap_servers: str, group: str | None, max_messages: int | None, verify_key: Path | None = None
+    org: str, connection: KafkaConnection, group: str | None, max_messages: int | None, verify_key: Path | None = None
 ) -> int:
     """Print `type<TAB>message id<TAB>case id` per message and acknowledge it; returns the count."""
     count = 0
     public_key = _public_key(verify_key) if verify_key is not None else None
-    async with OrganiserClient(org, bootstrap_servers, group_id=group, verify_key=public_key) as client:
+    async with OrganiserClient(org, connection, group_id=group, verify_key=public_key) as client:
         print(f"listening on {inbound_topic(org)}", flush=True)
         async for delivery in client.deliveries():
             message = delivery.message

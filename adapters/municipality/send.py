@@ -6,12 +6,13 @@ from pathlib import Path
 
 from adapters.municipality.sender import OrganiserSender
 from broker.domain.errors import Rejection
+from broker.kafka.connection import KafkaConnection
 
 
-async def send_files(org: str, bootstrap_servers: str, files: list[Path]) -> int:
+async def send_files(org: str, connection: KafkaConnection, files: list[Path]) -> int:
     """Check and send each file; prints `sent<TAB>type<TAB>id<TAB>topic/partition/offset` or why not. Exit code."""
     failed = 0
-    async with OrganiserSender(org, bootstrap_servers) as sender:
+    async with OrganiserSender(org, connection) as sender:
         for path in files:
             try:
                 sent = await sender.send(path.read_bytes())

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from adapters.municipality.contract import HEADER_MESSAGE_ID, HEADER_MESSAGE_TYPE, outbound_topic
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.parties import is_organiser
+from broker.kafka.connection import KafkaConnection
 from broker.settings import PROJECT_ROOT
 from broker.xml.envelope_reader import read_envelope
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
@@ -38,13 +39,13 @@ class SentMessage:
 class OrganiserSender:
     """Produces an organiser's messages to Kela (idempotent producer, acks from every replica)."""
 
-    def __init__(self, org: str, bootstrap_servers: str, *, schema_dir: Path = PROJECT_ROOT / "schemas") -> None:
+    def __init__(self, org: str, connection: KafkaConnection, *, schema_dir: Path = PROJECT_ROOT / "schemas") -> None:
         if not is_organiser(org):
             raise ValueError(f"{org!r} is not an organiser id (hva-01 … hva-21, hva-90)")
         self.org = org
         self._schemas = SchemaRegistry(schema_dir)
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, client_id=f"{org}-case-system"
+            **connection.client_options(), acks="all", enable_idempotence=True, client_id=f"{org}-case-system"
         )
 
     async def __aenter__(self) -> OrganiserSender:

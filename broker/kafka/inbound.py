@@ -24,6 +24,8 @@ from aiokafka.abc import ConsumerRebalanceListener
 
 from broker.domain.clock import Clock
 from broker.domain.topics import from_topics
+from broker.kafka.connection import KafkaConnection
+from broker.kafka.refusals import note_if_refused
 from broker.services.inbound import InboundOutcome, InboundRecord
 from broker.services.receipts import RecordPosition
 
@@ -55,14 +57,14 @@ class InboundConsumer:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        connection: KafkaConnection,
         group_id: str,
         processor: RecordHandler,
         *,
         max_records: int,
         clock: Clock,
     ) -> None:
-        self._bootstrap_servers = bootstrap_servers
+        self._connection = connection
         self._group_id = group_id
         self._processor = processor
         self._max_records = max_records
@@ -98,7 +100,7 @@ class InboundConsumer:
         backoff = 0.5
         while not self._stopping:
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap_servers,
+                **self._connection.client_options(),
                 group_id=self._group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -113,6 +115,7 @@ class InboundConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001  Kafka may be away; start again after a pause
+                note_if_refused("inbound", error)
                 log.warning("inbound_consumer_restarting", error=repr(error), retry_in_s=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)

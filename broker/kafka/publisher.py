@@ -15,6 +15,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from broker.domain.accepted import OutboundRecord
+from broker.kafka.connection import KafkaConnection
+from broker.kafka.refusals import note_if_refused
 
 log = structlog.get_logger(__name__)
 
@@ -33,8 +35,8 @@ class Publisher(Protocol):
 class KafkaPublisher:
     """A `Publisher` on an aiokafka producer."""
 
-    def __init__(self, bootstrap_servers: str, request_timeout_ms: int) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, connection: KafkaConnection, request_timeout_ms: int) -> None:
+        self._connection = connection
         self._timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
@@ -46,7 +48,7 @@ class KafkaPublisher:
     async def _start_if_needed(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
+                **self._connection.client_options(),
                 enable_idempotence=True,
                 acks="all",
                 request_timeout_ms=self._timeout_ms,
@@ -56,6 +58,7 @@ class KafkaPublisher:
             try:
                 await asyncio.wait_for(producer.start(), self._timeout_ms / 1000)
             except (KafkaError, OSError, TimeoutError) as error:
+                note_if_refused("relay", error)
                 await _abandon(producer)
                 raise PublishError(f"cannot connect to Kafka: {error!r}") from error
             except asyncio.CancelledError:
@@ -76,6 +79,7 @@ class KafkaPublisher:
             ]
             await asyncio.wait_for(asyncio.gather(*deliveries), self._timeout_ms / 1000 * 2)
         except (KafkaError, OSError, TimeoutError) as error:
+            note_if_refused("relay", error)
             await self.close()
             raise PublishError(f"publishing failed: {error!r}") from error
 

@@ -8,17 +8,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from broker.domain.parties import all_organisers
-from broker.domain.routing import MunicipalityTable
 from broker.domain.topics import topic_from, topic_to
+from broker.kafka.acls import municipality_parties
+from broker.kafka.connection import KafkaConnection
 
 _CREATE_BATCH = 100
 
 
 def municipality_topics() -> list[str]:
     """`silta.to.kunta-NNN.v1` for every mainland municipality (immigrant notices since 2025)."""
-    return sorted(
-        {topic_to(f"kunta-{m.code}") for m in MunicipalityTable.shipped() if m.county_code and not m.merged_into}
-    )
+    return [topic_to(party) for party in municipality_parties()]
 
 
 def silta_topics() -> list[str]:
@@ -26,13 +25,13 @@ def silta_topics() -> list[str]:
     return [name for org in all_organisers() for name in (topic_to(org), topic_from(org))]
 
 
-async def ensure_topics(bootstrap_servers: str, partitions: int, replication: int) -> list[str]:
+async def ensure_topics(connection: KafkaConnection, partitions: int, replication: int) -> list[str]:
     """Create the topics that do not exist yet; returns the names created.
 
     Organisers' topics get `partitions`; a municipality's topic gets one, as its volume is small.
     """
     wanted = dict.fromkeys(silta_topics(), partitions) | dict.fromkeys(municipality_topics(), 1)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(**connection.client_options(), request_timeout_ms=30_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

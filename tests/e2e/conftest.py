@@ -86,13 +86,22 @@ class ServiceProcess:
             self._process = None
 
 
+def bus_env(kafka: LocalKafka) -> dict[str, str]:
+    """The settings that point a process at a local broker and its credentials folder."""
+    return {
+        "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "SILTA_KAFKA_MTLS_BOOTSTRAP_SERVERS": kafka.mtls_bootstrap_servers,
+        "SILTA_KAFKA_CREDENTIALS_DIR": str(kafka.credentials.root),
+    }
+
+
 @pytest.fixture
 def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Path) -> Iterator[ServiceProcess]:
     """A service process on the test servers; stopped after the test."""
     env = {
         **os.environ,
         "SILTA_DATABASE_URL": database_url,
-        "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        **bus_env(kafka),
         "SILTA_API_PORT": str(free_port()),
         "SILTA_AUTH_JWKS_FILE": str(jwks_file),
         "SILTA_AUTH_ISSUER": ISSUER,
@@ -109,6 +118,7 @@ def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Pat
 def own_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
     """A Kafka broker of the test's own, as empty as `make run`'s on a first run; stopped after the test."""
     broker = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), tmp_path / "kafka")
+    broker.grant_party_acls()
     yield broker
     broker.stop()
 
@@ -118,7 +128,7 @@ def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("SILTA_")}
     return env | {
         "SILTA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}",
-        "SILTA_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        **bus_env(kafka),
         "SILTA_API_PORT": str(free_port()),
         "SILTA_DEV_SIGNING_KEY_FILE": str(tmp_path / "dev-signing-key.pem"),
         "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),

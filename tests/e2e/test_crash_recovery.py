@@ -32,9 +32,7 @@ async def test_killed_after_commit_is_published_after_restart_once(
     service.kill()
 
     service.start()
-    deliveries = await collect(
-        kafka.bootstrap_servers, "hva-90", set(ids), timeout_s=60, until_quiet=outbox_drained(database_url)
-    )
+    deliveries = await collect(kafka, "hva-90", set(ids), timeout_s=60, until_quiet=outbox_drained(database_url))
     assert sorted(delivered_ids(deliveries)) == sorted(ids)  # type: ignore[type-var]
     async with httpx.AsyncClient(base_url=service.base_url) as api:
         assert (await api.get(f"/kela/v1/messages/{ids[0]}", headers=headers)).json()["status"] == "published"

@@ -12,7 +12,7 @@ async def send_as_organiser(
     kafka: LocalKafka, document: bytes, org: str = "hva-08", *, check: bool = True
 ) -> SentMessage:
     """Produce one document to `silta.from.<org>.v1` as the organiser's case system would."""
-    async with OrganiserSender(org, kafka.bootstrap_servers) as sender:
+    async with OrganiserSender(org, kafka.connection(org)) as sender:
         if check:
             return await sender.send(document)
         return await sender.send_unchecked(document, "unchecked", "unchecked", "unchecked-case")

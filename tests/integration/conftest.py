@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 async def kafka_topics(kafka: LocalKafka) -> LocalKafka:
     """The session's broker with every topic Silta uses, created once, as the service does at its first start."""
     defaults = Settings()
-    await ensure_topics(kafka.bootstrap_servers, defaults.kafka_topic_partitions, defaults.kafka_replication_factor)
+    await ensure_topics(kafka.connection(), defaults.kafka_topic_partitions, defaults.kafka_replication_factor)
     return kafka
 
 
@@ -45,6 +45,8 @@ def settings(database_url: str, kafka_topics: LocalKafka, jwks_file: Path) -> Se
     return Settings(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_topics.bootstrap_servers,
+        kafka_mtls_bootstrap_servers=kafka_topics.mtls_bootstrap_servers,
+        kafka_credentials_dir=kafka_topics.credentials.root,
         kafka_create_topics=False,
         auth_jwks_file=jwks_file,
         auth_issuer=ISSUER,

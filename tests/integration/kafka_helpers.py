@@ -11,11 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
 from adapters.municipality.contract import inbound_topic
+from devinfra.kafka import LocalKafka
 from tests.support.waiting import wait_until
 
 
 async def collect(
-    bootstrap: str,
+    kafka: LocalKafka,
     org: str,
     message_ids: set[str],
     *,
@@ -36,8 +37,8 @@ async def collect(
     found: list[Delivery] = []
     read_up_to: dict[int, int] = {}
     all_arrived = asyncio.Event()
-    group = f"test-{uuid.uuid4().hex}"
-    async with OrganiserClient(org, bootstrap, group_id=group, verify_key=verify_key) as client:
+    group = f"{org}.test-{uuid.uuid4().hex}"  # the organiser's ACLs allow only groups prefixed with its id
+    async with OrganiserClient(org, kafka.connection(org), group_id=group, verify_key=verify_key) as client:
 
         async def read() -> None:
             async for delivery in client.deliveries():
@@ -54,7 +55,7 @@ async def collect(
                 await all_arrived.wait()
                 if until_quiet is not None:
                     await wait_until(until_quiet, timeout_s, what="nothing left to publish")
-                    await _read_to_the_end(bootstrap, inbound_topic(org), read_up_to)
+                    await _read_to_the_end(kafka, inbound_topic(org), read_up_to)
         finally:
             reader.cancel()
             # bounded: a cancellation swallowed inside aiokafka must not hang the test; stopping
@@ -63,9 +64,9 @@ async def collect(
     return found
 
 
-async def _read_to_the_end(bootstrap: str, topic: str, read_up_to: dict[int, int]) -> None:
+async def _read_to_the_end(kafka: LocalKafka, topic: str, read_up_to: dict[int, int]) -> None:
     """Wait until the reader has passed every record the topic holds now."""
-    ends = await end_offsets(bootstrap, topic)
+    ends = await end_offsets(kafka, topic)
     await wait_until(
         lambda: all(read_up_to.get(partition, 0) >= end for partition, end in ends.items()),
         timeout_s=30,
@@ -73,9 +74,9 @@ async def _read_to_the_end(bootstrap: str, topic: str, read_up_to: dict[int, int
     )
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+async def end_offsets(kafka: LocalKafka, topic: str) -> dict[int, int]:
     """Partition → the offset the next record on it will get."""
-    probe = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    probe = AIOKafkaConsumer(topic, **kafka.connection().client_options(), group_id=None, enable_auto_commit=False)
     await probe.start()
     try:
         await wait_until(lambda: bool(probe.partitions_for_topic(topic)), 30, what=f"the partitions of {topic}")

@@ -43,7 +43,7 @@ async def test_transfer_reaches_the_right_topic_with_key_and_headers(
     assert answer.status_code == 202
     assert answer.json() == {"message_id": message_id, "status_url": f"/kela/v1/messages/{message_id}"}
 
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {message_id})
+    [delivery] = await collect(kafka, "hva-08", {message_id})
     assert delivery.key == "KELA-T-1"
     assert isinstance(delivery.message, ApplicationTransfer)
     assert delivery.message.envelope.recipient == "hva-08"
@@ -66,7 +66,7 @@ async def test_record_headers_on_the_wire(
     )
     consumer = AIOKafkaConsumer(
         "silta.to.hva-90.v1",
-        bootstrap_servers=kafka.bootstrap_servers,
+        **kafka.connection().client_options(),
         group_id=f"raw-{message_id}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -96,9 +96,7 @@ async def test_the_same_post_twice_gives_the_same_answer_and_one_record(
     second = await api.post("/kela/v1/messages", headers=_headers(token_for()), content=document)
     assert (first.status_code, second.status_code) == (202, 202)
     assert first.json() == second.json()
-    deliveries = await collect(
-        kafka.bootstrap_servers, "hva-90", {message_id}, until_quiet=outbox_drained(database_url)
-    )
+    deliveries = await collect(kafka, "hva-90", {message_id}, until_quiet=outbox_drained(database_url))
     assert len(deliveries) == 1
 
 
@@ -113,7 +111,7 @@ async def test_concurrent_identical_posts_store_one_message(
     )
     assert {a.status_code for a in answers} == {202}
     quiet = outbox_drained(database_url)
-    assert len(await collect(kafka.bootstrap_servers, "hva-90", {message_id}, until_quiet=quiet)) == 1
+    assert len(await collect(kafka, "hva-90", {message_id}, until_quiet=quiet)) == 1
 
 
 async def test_same_id_other_content_is_a_conflict(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
@@ -141,7 +139,7 @@ async def test_many_messages_about_one_case_keep_their_order(
             content=application_transfer(message_id, case_id="ORDER-1", municipality="853"),
         )
         assert answer.status_code == 202
-    deliveries = await collect(kafka.bootstrap_servers, "hva-05", set(ids))
+    deliveries = await collect(kafka, "hva-05", set(ids))
     arrived = [d.message.envelope.message_id for d in deliveries if isinstance(d.message, ApplicationTransfer)]
     assert arrived == ids
 
@@ -196,14 +194,14 @@ async def test_the_organiser_client_verifies_silta_signatures(
     """With Silta's public key, a real record is accepted and a forged one on the topic is signature-invalid."""
     genuine, forged = str(uuid.uuid4()), str(uuid.uuid4())
     await api.post("/kela/v1/messages", headers=_headers(token_for()), content=application_transfer(genuine))
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka.connection().client_options())
     await producer.start()
     try:
         headers = [("silta-message-id", forged.encode()), ("silta-signature", b"AAAA")]
         await producer.send_and_wait("silta.to.hva-90.v1", application_transfer(forged), key=b"X", headers=headers)
     finally:
         await producer.stop()
-    deliveries = await collect(kafka.bootstrap_servers, "hva-90", {genuine, forged}, verify_key=RECORD_KEY.public_key())
+    deliveries = await collect(kafka, "hva-90", {genuine, forged}, verify_key=RECORD_KEY.public_key())
     by_id = {delivered_ids([d])[0]: d.message for d in deliveries}
     assert isinstance(by_id[genuine], ApplicationTransfer)
     rejected = by_id[forged]

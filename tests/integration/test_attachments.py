@@ -100,7 +100,7 @@ async def test_late_attachment_reaches_the_organiser_who_may_fetch_it_and_nobody
     message_id = str(uuid.uuid4())
     document = example_message("late-attachment", message_id=message_id, municipality="837")
     assert (await post_as_kela(api, token_for(), document)).status_code == 202
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {message_id})
+    [delivery] = await collect(kafka, "hva-08", {message_id})
     assert isinstance(delivery.message, SiltaMessage)
     attachment_id = delivery.message.text("Attachments/Attachment/AttachmentId")
     assert attachment_id == PDF_ID

@@ -52,7 +52,7 @@ def _auth(token: str) -> dict[str, str]:
 
 async def _receipt_for(kafka: LocalKafka, message_id: str, org: str = "hva-08") -> SiltaMessage:
     """The technical receipt Silta sent to the organiser for one of its messages."""
-    [delivery] = await collect(kafka.bootstrap_servers, org, {message_id}, by=correlation_id)
+    [delivery] = await collect(kafka, org, {message_id}, by=correlation_id)
     assert isinstance(delivery.message, SiltaMessage)
     assert delivery.message.message_type == "receipt"
     return delivery.message
@@ -87,7 +87,7 @@ async def test_decision_notice_reaches_kelas_inbox_and_kela_receipts_it(
     receipt_id = answer.json()["receipt_id"]
     again = await api.post(f"{item['href']}/receipt", headers=_auth(token), json={"case_reference": "KELA-R-1"})
     assert again.json()["receipt_id"] == receipt_id
-    [business] = await collect(kafka.bootstrap_servers, "hva-08", {receipt_id})
+    [business] = await collect(kafka, "hva-08", {receipt_id})
     assert isinstance(business.message, SiltaMessage)
     assert business.message.text("Kind") == "business"
     assert business.message.text("ReceiverCaseReference") == "KELA-R-1"
@@ -130,7 +130,7 @@ async def test_each_kela_type_reaches_its_recipients_topic(
     answer = await post_as_kela(api, token_for(), document)
     assert answer.status_code == 202, answer.text
     recipient = "kunta-837" if CATALOGUE[name].direction is Direction.KELA_TO_MUNICIPALITY else "hva-08"
-    [delivery] = await collect(kafka.bootstrap_servers, recipient, {message_id})
+    [delivery] = await collect(kafka, recipient, {message_id})
     assert not isinstance(delivery.message, InvalidRecord)
     assert delivery.message.envelope.recipient == recipient
 
@@ -142,7 +142,7 @@ async def test_request_response_round_trip_and_a_second_answer_is_refused(
     token = token_for()
     request_id = str(uuid.uuid4())
     assert (await post_as_kela(api, token, example_message("information-request", message_id=request_id))).is_success
-    await collect(kafka.bootstrap_servers, "hva-08", {request_id})
+    await collect(kafka, "hva-08", {request_id})
     response = example_message("information-response", variant="from-hva-08", correlation_id=request_id)
     sent = await send_as_organiser(kafka, response)
     assert (await _receipt_for(kafka, sent.message_id)).text("Outcome") == "accepted"
@@ -168,7 +168,7 @@ async def test_a_cancelled_request_refuses_its_response(
     assert (await post_as_kela(api, token, example_message("information-request", message_id=request_id))).is_success
     cancellation = example_message("information-request-cancellation", message_id=cancel_id, correlation_id=request_id)
     assert (await post_as_kela(api, token, cancellation)).is_success
-    delivered = await collect(kafka.bootstrap_servers, "hva-08", {request_id, cancel_id})
+    delivered = await collect(kafka, "hva-08", {request_id, cancel_id})
     assert delivered_ids(delivered) == [request_id, cancel_id]  # one case, one key: kept in order
     late = await send_as_organiser(
         kafka, example_message("information-response", variant="from-hva-08", correlation_id=request_id)
@@ -205,7 +205,7 @@ async def test_transfer_return_marks_the_transfer_returned(
     transfer_id = str(uuid.uuid4())
     transfer = example_message("application-transfer", message_id=transfer_id, municipality=CLIENT_MUNICIPALITY)
     assert (await post_as_kela(api, token, transfer)).is_success
-    await collect(kafka.bootstrap_servers, "hva-08", {transfer_id})
+    await collect(kafka, "hva-08", {transfer_id})
     sent = await send_as_organiser(kafka, example_message("transfer-return", correlation_id=transfer_id))
     [item] = await inbox_items(api, token, {sent.message_id})
     assert item["message_type"] == "transfer-return"
@@ -217,7 +217,7 @@ async def test_a_record_claiming_another_sender_is_rejected(kafka: LocalKafka) -
     """hva-08's document on hva-06's topic: rejected as sender-not-topic-owner, receipted to hva-06."""
     sent = await send_as_organiser(kafka, example_message("decision-notice"), org="hva-06", check=False)
     position = f"silta.from.hva-06.v1/{sent.partition}/{sent.offset}"
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-06", {position}, by=_position)
+    [delivery] = await collect(kafka, "hva-06", {position}, by=_position)
     assert isinstance(delivery.message, SiltaMessage)
     assert delivery.message.text("Errors/Error/Code") == "sender-not-topic-owner"
 
@@ -231,7 +231,7 @@ async def test_a_malformed_record_is_receipted_parked_and_the_partition_moves_on
     assert bad.partition == good.partition  # same key: the good one waits behind the bad one
     await inbox_items(api, token_for(), {good.message_id})
     position = f"silta.from.hva-08.v1/{bad.partition}/{bad.offset}"
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {position}, by=_position)
+    [delivery] = await collect(kafka, "hva-08", {position}, by=_position)
     assert isinstance(delivery.message, SiltaMessage)
     assert delivery.message.text("Errors/Error/Code") == "xml-not-well-formed"
     async with services.sessions() as session:
@@ -261,7 +261,7 @@ async def test_an_unanswered_request_past_its_due_date_is_flagged_overdue_and_th
     status = await api.get(f"/kela/v1/messages/{sent.message_id}", headers=_auth(token_for()))
     assert status.json()["overdue"] is True
     quiet = outbox_drained(database_url)
-    notices = await collect(kafka.bootstrap_servers, "hva-08", {sent.message_id}, by=correlation_id, until_quiet=quiet)
+    notices = await collect(kafka, "hva-08", {sent.message_id}, by=correlation_id, until_quiet=quiet)
     outcomes = sorted(str(d.message.text("Outcome")) for d in notices if isinstance(d.message, SiltaMessage))
     assert outcomes == ["accepted", "overdue"]
 
@@ -301,7 +301,7 @@ async def test_kela_follows_up_its_request_and_the_organiser_its_own(
     follow_up = str(uuid.uuid4())
     document = example_message(name, message_id=follow_up, correlation_id=kela_request)
     assert (await post_as_kela(api, token, document)).status_code == 202
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {follow_up})
+    [delivery] = await collect(kafka, "hva-08", {follow_up})
     assert isinstance(delivery.message, SiltaMessage)
     assert delivery.message.envelope.correlation_id == kela_request
 
@@ -319,7 +319,7 @@ async def test_receipts_travel_both_ways(
     notice = str(uuid.uuid4())
     document = example_message("basic-decision-notice", message_id=notice, municipality=CLIENT_MUNICIPALITY)
     assert (await post_as_kela(api, token, document)).is_success
-    await collect(kafka.bootstrap_servers, "hva-08", {notice})
+    await collect(kafka, "hva-08", {notice})
     sent = await send_as_organiser(kafka, example_message("receipt", variant="from-hva-08", correlation_id=notice))
     [item] = await inbox_items(api, token, {sent.message_id})
     assert item["message_type"] == "receipt"
@@ -419,12 +419,12 @@ async def test_a_second_return_of_a_returned_transfer_is_refused(
     transfer_id = str(uuid.uuid4())
     transfer = example_message("application-transfer", message_id=transfer_id, municipality=CLIENT_MUNICIPALITY)
     assert (await post_as_kela(api, token, transfer)).is_success
-    await collect(kafka.bootstrap_servers, "hva-08", {transfer_id})
+    await collect(kafka, "hva-08", {transfer_id})
     first = await send_as_organiser(kafka, example_message("transfer-return", correlation_id=transfer_id))
     await inbox_items(api, token, {first.message_id})
     await wait_for_status(api, token, transfer_id, "returned")
     again = await send_as_organiser(kafka, example_message("transfer-return", correlation_id=transfer_id))
     position = f"silta.from.hva-08.v1/{again.partition}/{again.offset}"
-    [receipt] = await collect(kafka.bootstrap_servers, "hva-08", {position}, by=_position)
+    [receipt] = await collect(kafka, "hva-08", {position}, by=_position)
     assert isinstance(receipt.message, SiltaMessage)
     assert receipt.message.text("Errors/Error/Code") == "transition-illegal"

@@ -196,7 +196,7 @@ async def test_full_story_guardian_answers_kelas_request_with_an_upload(
 
     [item] = await inbox_items(api, token_for(), {deliveries["kela"]})
     assert item["message_type"] == "late-attachment"
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {deliveries["hva-08"]})
+    [delivery] = await collect(kafka, "hva-08", {deliveries["hva-08"]})
     assert isinstance(delivery.message, SiltaMessage)
     assert delivery.message.text("SubmittedBy") == "guardian"
     assert delivery.message.text("Attachments/Attachment/AttachmentId") == upload.json()["attachment_id"]

@@ -68,16 +68,16 @@ def with_fresh_id(document: bytes) -> tuple[str, str, bytes]:
 async def produce(kafka: LocalKafka, documents: list[bytes]) -> list[tuple[str, SentMessage]]:
     """Produce every document as it is (Silta must judge it, not the sender's client), in order."""
     sent = []
-    async with OrganiserSender(ORG, kafka.bootstrap_servers) as sender:
+    async with OrganiserSender(ORG, kafka.connection(ORG)) as sender:
         for document in documents:
             message_id, case_id, body = with_fresh_id(document)
             sent.append((message_id, await sender.send_unchecked(body, message_id, "fuzzed", case_id)))
     return sent
 
 
-async def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
+async def committed_offsets(kafka: LocalKafka, group: str) -> dict[TopicPartition, int]:
     """The consumer group's committed offsets."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.connection().client_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -87,13 +87,13 @@ async def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, 
 
 
 async def wait_until_committed_past(
-    bootstrap: str, group: str, last: dict[TopicPartition, int], timeout_s: float = 30
+    kafka: LocalKafka, group: str, last: dict[TopicPartition, int], timeout_s: float = 30
 ) -> None:
     """Poll until the group has committed beyond the last offset produced to each partition."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
-        committed = await committed_offsets(bootstrap, group)
+        committed = await committed_offsets(kafka, group)
         behind = {tp: offset for tp, offset in last.items() if committed.get(tp, -1) <= offset}
         if not behind:
             return
@@ -114,7 +114,7 @@ async def test_fuzzed_records_are_each_delivered_or_receipted_and_the_partition_
     valid = (await produce(kafka, [example_message("decision-notice", case_id=last_case)]))[0]
 
     ids = {message_id for message_id, _ in sent}
-    receipts = await collect(kafka.bootstrap_servers, ORG, ids | {valid[0]}, by=correlation_id, timeout_s=60)
+    receipts = await collect(kafka, ORG, ids | {valid[0]}, by=correlation_id, timeout_s=60)
     outcomes = {
         d.message.envelope.correlation_id or "": d.message for d in receipts if isinstance(d.message, SiltaMessage)
     }
@@ -131,4 +131,4 @@ async def test_fuzzed_records_are_each_delivered_or_receipted_and_the_partition_
         tp = TopicPartition(record.topic, record.partition)
         last[tp] = max(last.get(tp, -1), record.offset)
     assert valid[1].partition == sent[-1][1].partition  # the valid record queued behind the last fuzzed one
-    await wait_until_committed_past(kafka.bootstrap_servers, settings.inbound_group_id, last)
+    await wait_until_committed_past(kafka, settings.inbound_group_id, last)

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.integration
 ORG = "hva-90"
 
 
-async def _ensure_topic(bootstrap: str, topic: str) -> None:
+async def _ensure_topic(kafka: LocalKafka, topic: str) -> None:
     """The organiser's topic, as the service would create it (three partitions)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.connection().client_options())
     await admin.start()
     try:
         with contextlib.suppress(TopicAlreadyExistsError):
@@ -40,9 +40,9 @@ async def _send(producer: AIOKafkaProducer, message_id: str) -> None:
 
 async def test_collect_reads_on_to_the_end_once_quiet(kafka: LocalKafka) -> None:
     """A second copy that lands after the first was read, before `until_quiet` holds, is collected too."""
-    await _ensure_topic(kafka.bootstrap_servers, inbound_topic(ORG))
+    await _ensure_topic(kafka, inbound_topic(ORG))
     message_id = str(uuid.uuid4())
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka.connection().client_options())
     await producer.start()
     try:
         await _send(producer, message_id)
@@ -51,7 +51,7 @@ async def test_collect_reads_on_to_the_end_once_quiet(kafka: LocalKafka) -> None
             await _send(producer, message_id)
             return True
 
-        deliveries = await collect(kafka.bootstrap_servers, ORG, {message_id}, until_quiet=quiet_after_a_late_copy)
+        deliveries = await collect(kafka, ORG, {message_id}, until_quiet=quiet_after_a_late_copy)
     finally:
         await producer.stop()
     assert delivered_ids(deliveries) == [message_id, message_id]
@@ -59,7 +59,7 @@ async def test_collect_reads_on_to_the_end_once_quiet(kafka: LocalKafka) -> None
 
 async def test_end_offsets_name_every_partition(kafka: LocalKafka) -> None:
     """`end_offsets` knows all three partitions of an organiser's topic, so reading to the end is never vacuous."""
-    await _ensure_topic(kafka.bootstrap_servers, inbound_topic(ORG))
-    ends = await end_offsets(kafka.bootstrap_servers, inbound_topic(ORG))
+    await _ensure_topic(kafka, inbound_topic(ORG))
+    ends = await end_offsets(kafka, inbound_topic(ORG))
     assert sorted(ends) == [0, 1, 2]
     assert all(offset >= 0 for offset in ends.values())

@@ -45,7 +45,5 @@ async def test_posts_during_an_outage_are_published_after_it_once(
         assert ready.json()["checks"] == {"database": True, "kafka": False, "inbound": True}
     finally:
         await asyncio.to_thread(kafka.start)
-    deliveries = await collect(
-        kafka.bootstrap_servers, "hva-90", set(ids), timeout_s=60, until_quiet=outbox_drained(database_url)
-    )
+    deliveries = await collect(kafka, "hva-90", set(ids), timeout_s=60, until_quiet=outbox_drained(database_url))
     assert sorted(delivered_ids(deliveries)) == sorted(ids)  # type: ignore[type-var]

@@ -45,7 +45,7 @@ async def test_an_exact_duplicate_record_gets_the_same_answer_again(
     again = await send_as_organiser(kafka, document)
     await inbox_items(api, token_for(), {first.message_id})
     positions = {f"silta.from.hva-08.v1/{sent.partition}/{sent.offset}" for sent in (first, again)}
-    receipts = await collect(kafka.bootstrap_servers, "hva-08", positions, by=_position)
+    receipts = await collect(kafka, "hva-08", positions, by=_position)
     outcomes = [d.message.text("Outcome") for d in receipts if isinstance(d.message, SiltaMessage)]
     assert outcomes == ["accepted", "accepted"]
     async with services.sessions() as session:
@@ -69,7 +69,7 @@ async def test_a_record_with_an_edge_value_never_holds_back_the_records_behind_i
     elsewhere = await send_as_organiser(kafka, other_org, org="hva-03")
     await inbox_items(api, token_for(), {behind.message_id, elsewhere.message_id})
     position = f"silta.from.hva-08.v1/{bad.partition}/{bad.offset}"
-    [receipt] = await collect(kafka.bootstrap_servers, "hva-08", {position}, by=_position)
+    [receipt] = await collect(kafka, "hva-08", {position}, by=_position)
     assert isinstance(receipt.message, SiltaMessage)
     outcome = receipt.message.text("Outcome")
     assert outcome == "accepted" or receipt.message.text("Errors/Error/Code")
@@ -97,7 +97,7 @@ async def test_a_stuck_partition_never_holds_back_another_organisers_topic(kafka
     """hva-08's partition is stuck on a record; hva-03's record is handled meanwhile, and the stall is reported."""
     handler = _StuckOnOneOrganiser()
     consumer = InboundConsumer(
-        kafka.bootstrap_servers, f"test-{uuid.uuid4().hex}", handler, max_records=10, clock=SystemClock()
+        kafka.connection(), f"silta-test-{uuid.uuid4().hex}", handler, max_records=10, clock=SystemClock()
     )
     consumer.start()
     try:

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.integration
 ReadBack = Callable[[str, int], Awaitable[list[OutboundRecord]]]
 
 
-async def _kafka_read_back(bootstrap: str, topic: str, count: int) -> list[OutboundRecord]:
+async def _kafka_read_back(kafka: LocalKafka, topic: str, count: int) -> list[OutboundRecord]:
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.connection().client_options(),
         group_id=f"contract-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -58,14 +58,14 @@ async def publisher_and_reader(
 
         yield memory, read_memory, topic
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.connection().client_options())
     await admin.start()
     await admin.create_topics([NewTopic(topic, 1, 1)])
     await admin.close()
-    real = KafkaPublisher(kafka.bootstrap_servers, request_timeout_ms=5000)
+    real = KafkaPublisher(kafka.connection(), request_timeout_ms=5000)
 
     async def read_kafka(name: str, count: int) -> list[OutboundRecord]:
-        return await _kafka_read_back(kafka.bootstrap_servers, name, count)
+        return await _kafka_read_back(kafka, name, count)
 
     yield real, read_kafka, topic
     await real.close()

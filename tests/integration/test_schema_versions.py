@@ -35,7 +35,7 @@ async def test_each_version_reaches_kafka_with_its_schema_header(
     answer = await api.post("/kela/v1/messages", headers=_headers(token_for()), content=document)
     assert answer.status_code == 202, answer.text
 
-    [delivery] = await collect(kafka.bootstrap_servers, "hva-08", {message_id})
+    [delivery] = await collect(kafka, "hva-08", {message_id})
     assert delivery.headers["silta-schema"] == f"urn:fi:silta:application-transfer:1#{version}"
     assert isinstance(delivery.message, ApplicationTransfer)
     assert delivery.message.envelope.schema_version == version

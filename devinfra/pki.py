@@ -1,0 +1,180 @@
+"""A local CA and every principal's bus credentials, made with `cryptography` at first start.
+
+For `make run` and the tests only: a deployment brings its own CA and hands
+each party its files. The folder is git-ignored and never committed. Running
+again renews what is missing, expiring within `RENEW_BEFORE`, or signed by
+another CA; a password, once made, is kept (the broker stores its SCRAM hash).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from broker.kafka.credentials import BROKER_PRINCIPAL, CredentialFolder
+
+CA_LIFETIME = dt.timedelta(days=730)
+LEAF_LIFETIME = dt.timedelta(days=365)
+RENEW_BEFORE = dt.timedelta(days=30)
+_ORGANISATION = "Silta local development"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _name(common_name: str) -> x509.Name:
+    # Kafka reads the subject in RFC 2253 order, most specific first: "CN=hva-08,O=…".
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _ORGANISATION),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class LocalAuthority:
+    """The local CA of one credentials folder."""
+
+    def __init__(self, folder: CredentialFolder, name: str = "Silta local bus CA") -> None:
+        self.folder = folder
+        self._name = name
+        self._key, self._cert = self._load_or_make()
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The CA certificate."""
+        return self._cert
+
+    def _load_or_make(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        try:
+            key = serialization.load_pem_private_key(self.folder.ca_key_file.read_bytes(), None)
+            cert = x509.load_pem_x509_certificate(self.folder.ca_file.read_bytes())
+            if isinstance(key, ec.EllipticCurvePrivateKey) and cert.not_valid_after_utc - _now() > RENEW_BEFORE:
+                return key, cert
+        except (OSError, ValueError):
+            pass
+        return self._make_ca()
+
+    def _make_ca(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = _name(self._name)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(_now() - dt.timedelta(minutes=5))
+            .not_valid_after(_now() + CA_LIFETIME)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_usage(cert_sign=True), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        _write_private(self.folder.ca_key_file, _pem_key(key))
+        self.folder.ca_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return key, cert
+
+    def issue(self, common_name: str, *, server: bool = False) -> tuple[bytes, bytes]:
+        """A new key and certificate (PEM) for `common_name`; a server's names 127.0.0.1 and localhost."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if server else [])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name))
+            .issuer_name(self._cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(_now() - dt.timedelta(minutes=5))
+            .not_valid_after(_now() + LEAF_LIFETIME)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_usage(cert_sign=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        )
+        if server:
+            names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        cert = builder.sign(self._key, hashes.SHA256())
+        return _pem_key(key), cert.public_bytes(serialization.Encoding.PEM)
+
+    def ensure_principal(self, name: str, *, server: bool = False) -> None:
+        """Give `name` a password (once) and a current certificate from this CA."""
+        password = self.folder.password_file(name)
+        if not password.exists():
+            _write_private(password, secrets.token_urlsafe(32).encode())
+        if not self._current(self.folder.cert_file(name)):
+            key, cert = self.issue(name, server=server)
+            _write_private(self.folder.key_file(name), key)
+            self.folder.cert_file(name).write_bytes(cert)
+
+    def _current(self, cert_file: Path) -> bool:
+        try:
+            cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        except (OSError, ValueError):
+            return False
+        return (
+            cert.issuer == self._cert.subject
+            and cert.not_valid_after_utc - _now() > RENEW_BEFORE
+            and (_signed_by(cert, self._cert))
+        )
+
+    def broker_keystore(self) -> Path:
+        """The broker's PEM keystore for Kafka: its key, then its certificate and the CA's."""
+        self.ensure_principal(BROKER_PRINCIPAL, server=True)
+        store = self.folder.principal_dir(BROKER_PRINCIPAL) / "keystore.pem"
+        parts = [self.folder.key_file(BROKER_PRINCIPAL), self.folder.cert_file(BROKER_PRINCIPAL), self.folder.ca_file]
+        _write_private(store, b"".join(part.read_bytes() for part in parts))
+        return store
+
+
+def _usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=not cert_sign,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def ensure_bus_credentials(folder: CredentialFolder, principals: list[str]) -> LocalAuthority:
+    """The local CA, the broker's credentials and every principal's, made or renewed as needed."""
+    authority = LocalAuthority(folder)
+    authority.ensure_principal(BROKER_PRINCIPAL, server=True)
+    for name in principals:
+        authority.ensure_principal(name)
+    return authority
