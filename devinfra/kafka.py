@@ -132,7 +132,7 @@ class LocalKafka:
         self.libs = libs
         self.data_dir = data_dir
         self.ports = ports
-        self.credentials = CredentialFolder(credentials or data_dir / "credentials")
+        self.credentials = CredentialFolder((credentials or data_dir / "credentials").resolve())
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

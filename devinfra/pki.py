@@ -98,7 +98,7 @@ class LocalAuthority:
         return key, cert
 
     def issue(self, common_name: str, *, server: bool = False) -> tuple[bytes, bytes]:
-        """A new key and certificate (PEM) for `common_name`; a server's names 127.0.0.1 and localhost."""
+        """A new key and certificate (PEM) for `common_name`; a server's names 127.0.0.1, localhost and kafka."""
         key = ec.generate_private_key(ec.SECP256R1())
         usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if server else [])
         builder = (
@@ -114,7 +114,12 @@ class LocalAuthority:
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         )
         if server:
-            names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            # `kafka` is the broker's host name in docker-compose.yml
+            names = [
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.DNSName("localhost"),
+                x509.DNSName("kafka"),
+            ]
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(self._key, hashes.SHA256())
         return _pem_key(key), cert.public_bytes(serialization.Encoding.PEM)
