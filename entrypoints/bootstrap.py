@@ -27,7 +27,7 @@ from broker.domain.routing import MunicipalityTable
 from broker.kafka.credentials import silta_connection
 from broker.kafka.inbound import InboundConsumer
 from broker.kafka.publisher import KafkaPublisher
-from broker.kafka.refusals import note_if_refused
+from broker.kafka.refusals import note_if_refused, watch_aiokafka_refusals
 from broker.kafka.topics import ensure_topics
 from broker.pipeline import MessagePipeline
 from broker.policy.model import load_policies
@@ -141,6 +141,7 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Every part, unconnected; `Runtime.start` starts them."""
     clock = clock or SystemClock()
+    watch_aiokafka_refusals()
     engine = create_async_engine(settings.database_url, pool_pre_ping=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     publisher = KafkaPublisher(silta_connection(settings), settings.kafka_request_timeout_ms)

@@ -2,11 +2,14 @@
 
 A wrong SCRAM password, a certificate from another CA or a missing ACL shows
 up in aiokafka as an authentication, authorisation or TLS error, often wrapped
-in a connection error. `note_if_refused` finds it in the chain.
+in a connection error: `note_if_refused` finds it in the chain. At bootstrap
+aiokafka only logs the cause and raises a bare connection error, so
+`watch_aiokafka_refusals` notes the refusals in its log records.
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 
 import structlog
@@ -54,3 +57,26 @@ def note_if_refused(client: str, error: BaseException) -> bool:
     KAFKA_REFUSALS.labels(client=client, reason=reason).inc()
     log.error("kafka_refused", client=client, reason=reason, detail=str(refusal)[:300])
     return True
+
+
+class _BootstrapRefusals(logging.Filter):
+    """aiokafka logs a refused bootstrap connection and raises a bare "unable to bootstrap": count it from the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Note any refusal among the record's arguments; never drops the record."""
+        args = record.args if isinstance(record.args, tuple) else ()
+        for arg in args:
+            if isinstance(arg, BaseException) and note_if_refused("kafka-connection", arg):
+                break
+        return True
+
+
+_WATCH = _BootstrapRefusals()
+
+
+def watch_aiokafka_refusals() -> None:
+    """Count and log the refusals aiokafka only logs (idempotent; the composition root calls it)."""
+    for name in ("aiokafka", "aiokafka.conn"):
+        logger = logging.getLogger(name)
+        if _WATCH not in logger.filters:
+            logger.addFilter(_WATCH)

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
@@ -23,6 +24,9 @@ from broker.kafka.acl_admin import AclAdmin
 from broker.kafka.acls import AclBinding, Operation, PatternType, ResourceType, desired_acls
 from broker.kafka.connection import KafkaConnection
 from broker.kafka.credentials import CredentialFolder
+from broker.kafka.publisher import KafkaPublisher
+from broker.kafka.refusals import watch_aiokafka_refusals
+from broker.metrics import KAFKA_REFUSALS
 from devinfra.kafka import LocalKafka
 from devinfra.pki import LocalAuthority
 
@@ -139,3 +143,27 @@ async def test_acls_apply_removes_a_planted_extra_and_is_idempotent(kafka_topics
         assert (await admin.diff(desired_acls())).in_sync
     with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError, KafkaConnectionError)):
         await _read(kafka_topics.connection("hva-09"), topic_to("hva-08"), f"hva-09.cases-{uuid.uuid4().hex[:8]}")
+
+
+async def test_silta_counts_and_logs_a_refusal_of_its_own_client(kafka_topics: LocalKafka, tmp_path: Path) -> None:
+    """Silta's producer with a wrong password: not ready, the refusal counted and logged, the password never shown."""
+    watch_aiokafka_refusals()  # as the composition root does
+    wrong = tmp_path / "password"
+    wrong.write_text("a-wrong-password")
+    publisher = KafkaPublisher(
+        dataclasses.replace(kafka_topics.connection(), password_file=wrong), request_timeout_ms=5000
+    )
+    before = _refusals()
+    with structlog.testing.capture_logs() as logs:
+        assert not await publisher.ping(timeout_s=10)
+    await publisher.close()
+    assert _refusals() > before
+    refused = [line for line in logs if line["event"] == "kafka_refused"]
+    assert refused
+    assert refused[0]["reason"] == "SaslAuthenticationFailed"
+    assert "a-wrong-password" not in repr(logs)
+
+
+def _refusals() -> float:
+    samples = (s for metric in KAFKA_REFUSALS.collect() for s in metric.samples if s.name.endswith("_total"))
+    return sum(s.value for s in samples if s.labels["reason"] == "SaslAuthenticationFailed")
