@@ -167,3 +167,17 @@ async def test_silta_counts_and_logs_a_refusal_of_its_own_client(kafka_topics: L
 def _refusals() -> float:
     samples = (s for metric in KAFKA_REFUSALS.collect() for s in metric.samples if s.name.endswith("_total"))
     return sum(s.value for s in samples if s.labels["reason"] == "SaslAuthenticationFailed")
+
+
+async def test_a_principal_without_acls_may_do_nothing(kafka_topics: LocalKafka) -> None:
+    """A certificate from the bus's own CA for a name no registry knows: it connects, sees no topic, writes nowhere."""
+    LocalAuthority(kafka_topics.credentials).ensure_principal("stranger")
+    stranger = kafka_topics.connection("stranger", mtls=True)
+    admin = AIOKafkaAdminClient(**stranger.client_options(), **_SHORT)
+    await admin.start()
+    try:
+        assert await admin.list_topics() == []
+    finally:
+        await admin.close()
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _write(stranger, topic_from("hva-08"))
