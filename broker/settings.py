@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broker.domain.clients import DEV_CLIENT_PARTIES, DEV_CLIENT_ROLES, ClientGrant, Role, resolve_clients
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,14 +41,12 @@ class Settings(BaseSettings):
     auth_jwks_file: Path = Path(".silta/jwks.json")
     auth_issuer: str = "silta-local"
     auth_audience: str = "silta"
-    auth_clients: dict[str, str] = {"kela": "kela", "guardian-portal": "guardian-portal", "silta-admin": "silta-admin"}
-    """Token client id → the party it sends as."""
-    guardian_portal_clients: frozenset[str] = frozenset({"guardian-portal"})
-    """Client ids of guardians' portals: the only callers of `/guardian/v1`."""
+    auth_clients: dict[str, str] = Field(default_factory=lambda: dict(DEV_CLIENT_PARTIES))
+    """Token client id → the organiser it acts for (`hva-08-case-system` → `hva-08`); Kela's clients act as kela."""
+    auth_client_roles: dict[str, Role] = Field(default_factory=lambda: dict(DEV_CLIENT_ROLES), validate_default=True)
+    """Token client id → its role (`docs/access.md`); a client without a role is refused. Checked with the parties."""
     guardian_assertion_issuer: str = "guardian-portal"
     guardian_assertion_audience: str = "silta-guardian"
-    admin_clients: frozenset[str] = frozenset({"silta-admin"})
-    """Client ids that may manage the mandate registry over `/admin/v1`."""
     dev_signing_key_file: Path = Path(".silta/dev-signing-key.pem")
     """Only for `silta token` in local runs; production tokens come from the identity provider."""
 
@@ -82,3 +82,14 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "policies"
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("auth_client_roles")
+    @classmethod
+    def _every_client_fits(cls, roles: dict[str, Role], info: ValidationInfo) -> dict[str, Role]:
+        """Refuse to start unless every client has a role and each organiser's client a real organiser."""
+        resolve_clients(roles, info.data.get("auth_clients", {}))
+        return roles
+
+    def clients(self) -> dict[str, ClientGrant]:
+        """Every configured client: its role and the party it acts as."""
+        return resolve_clients(self.auth_client_roles, self.auth_clients)

@@ -27,6 +27,7 @@ from adapters.kela import routes as kela_routes
 from adapters.openapi import install_openapi
 from adapters.problems import (
     PROBLEM_MEDIA_TYPE,
+    bearer_challenge,
     framework_problem_document,
     framework_rejection,
     problem_document,
@@ -67,7 +68,8 @@ async def _rejection_handler(request: Request, exc: Exception) -> Response:
         raise exc
     MESSAGES_REJECTED.labels(code=str(exc.code)).inc()
     log.info("request_rejected", code=str(exc.code), path=request.url.path, status=exc.status)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == HTTPStatus.UNAUTHORIZED else None
+    challenge = bearer_challenge(exc)
+    headers = {"WWW-Authenticate": challenge} if challenge else None
     return JSONResponse(problem_document(exc), status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

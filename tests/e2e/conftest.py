@@ -17,6 +17,7 @@ from broker.settings import PROJECT_ROOT
 from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.clients import CLIENT_ROLES
 from tests.support.waiting import wait_until_sync
 
 
@@ -98,6 +99,7 @@ def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Pat
         "SILTA_AUTH_ISSUER": ISSUER,
         "SILTA_AUTH_AUDIENCE": AUDIENCE,
         "SILTA_AUTH_CLIENTS": json.dumps(CLIENTS),
+        "SILTA_AUTH_CLIENT_ROLES": json.dumps(CLIENT_ROLES),
         "SILTA_RELAY_POLL_INTERVAL_S": "0.2",
     }
     process = ServiceProcess(env, tmp_path / "service.log")
