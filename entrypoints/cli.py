@@ -197,6 +197,16 @@ def cmd_policy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access_export(args: argparse.Namespace) -> int:
+    """Write the role table (who may call which route) as Markdown."""
+    from adapters.access_docs import access_markdown
+    from entrypoints.api import create_app
+
+    Path(args.output).write_text(access_markdown(create_app(Settings()).openapi()))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_schemas_check(args: argparse.Namespace) -> int:
     """The evolution gate: each new schema version accepts the stored examples of the one before, unless breaking."""
     from broker.xml.evolution import check_evolution
@@ -244,6 +254,12 @@ def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.Argument
     export = policy.add_parser("export", help=cmd_policy_export.__doc__)
     export.add_argument("--output", default="docs/policy.md")
     export.set_defaults(handler=cmd_policy_export)
+    access = commands.add_parser("access", help="the REST role table").add_subparsers(
+        dest="access_command", required=True
+    )
+    access_export = access.add_parser("export", help=cmd_access_export.__doc__)
+    access_export.add_argument("--output", default="docs/access.md")
+    access_export.set_defaults(handler=cmd_access_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
