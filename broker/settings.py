@@ -21,7 +21,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SILTA_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///.silta/silta.db"
+    database_url: str = Field(default="sqlite+aiosqlite:///.silta/silta.db", repr=False)
+    """May hold the database password: kept out of the settings' repr."""
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     """Worker processes; with more than one, use PostgreSQL (each worker runs a relay; the row lock orders them)."""
     public_base_url: str = ""
     """Prefix for the status URLs handed to clients; empty means relative URLs."""
+    api_tls_cert_file: Path | None = None
+    """PEM certificate chain for HTTPS on `silta serve` (with the key; for deployments without a TLS proxy)."""
+    api_tls_key_file: Path | None = Field(default=None, validate_default=True)
+    """PEM private key of that certificate, unencrypted, readable by the service alone; both or neither."""
 
     max_message_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_xml_depth: int = Field(default=32, ge=4)
@@ -82,6 +87,14 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "policies"
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("api_tls_key_file")
+    @classmethod
+    def _both_or_neither(cls, key_file: Path | None, info: ValidationInfo) -> Path | None:
+        """HTTPS needs the certificate and its key: refuse to start with only one of them."""
+        if (key_file is None) is not (info.data.get("api_tls_cert_file") is None):
+            raise ValueError("set both SILTA_API_TLS_CERT_FILE and SILTA_API_TLS_KEY_FILE for HTTPS, or neither")
+        return key_file
 
     @field_validator("auth_client_roles")
     @classmethod

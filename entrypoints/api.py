@@ -55,6 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=runtime.engine.url.get_backend_name(),
         kafka=settings.kafka_bootstrap_servers,
         relay=settings.relay_enabled,
+        https=settings.api_tls_cert_file is not None,
     )
     try:
         yield

@@ -14,24 +14,25 @@ from broker.settings import Settings
 
 
 def serve(settings: Settings) -> None:
-    """Migrate the database, then serve the API with uvicorn until stopped."""
+    """Migrate the database, then serve the API with uvicorn until stopped (HTTPS if a certificate is set)."""
     import uvicorn
 
     from broker.store.migrate import upgrade_database
     from entrypoints.api import create_app
 
     asyncio.run(upgrade_database(settings.database_url))
-    if settings.api_workers > 1:  # each worker process builds its own app from the same environment
-        uvicorn.run(
-            "entrypoints.api:create_app",
-            factory=True,
-            workers=settings.api_workers,
-            host=settings.api_host,
-            port=settings.api_port,
-            log_config=None,
-        )
-    else:
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    # Each worker process (with more than one) builds its own app from the same environment.
+    app = "entrypoints.api:create_app" if settings.api_workers > 1 else create_app(settings)
+    uvicorn.run(
+        app,
+        factory=settings.api_workers > 1,
+        workers=settings.api_workers if settings.api_workers > 1 else None,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        ssl_certfile=settings.api_tls_cert_file,
+        ssl_keyfile=settings.api_tls_key_file,
+    )
 
 
 def cmd_serve(_args: argparse.Namespace) -> int:
@@ -308,9 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `silta` command."""
+    """Entry point of the `silta` command; settings that do not fit are named (never their values), exit 2."""
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+    except ValidationError as error:
+        if error.title != "Settings":
+            raise
+        for problem in error.errors(include_input=False, include_url=False):
+            name = "SILTA_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"silta: {name}: {problem['msg']}", file=sys.stderr)
+        return 2
     return result
 
 
