@@ -38,8 +38,8 @@ own case system is in the organiser's own logs, and the organiser answers for it
 """
 
 _NO_PARTY = frozenset({Role.GUARDIAN_PORTAL, Role.OPERATOR, Role.ADMIN})
-_OPERATOR = """The operator role is also where the operator console's routes (parked records, replay) will go:
-tracking, never content.
+_OPERATOR = """The operator role is also where the operator console's routes will go (parked records by their
+error code, replay): what happened to a message, never what it says.
 """
 
 
@@ -65,7 +65,15 @@ def _routes_section(document: dict[str, Any]) -> list[str]:
     for (method, path), admitted in ROUTE_ROLES.items():
         ticks = " | ".join("✓" if role in admitted else "" for role in Role)
         lines.append(f"| `{method} {path}` | {_summary(document, method, path)} | {ticks} |")
-    return [*lines, "", "`GET /health/live`, `GET /health/ready` and `GET /metrics` need no token.", ""]
+    return [
+        *lines,
+        "",
+        (
+            "`GET /health/live`, `GET /health/ready`, `GET /metrics` and the API's description (`/openapi.json`,"
+            " `/docs`, `/redoc`) need no token."
+        ),
+        "",
+    ]
 
 
 def _local_clients_section() -> list[str]:
