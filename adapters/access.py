@@ -1,75 +1,79 @@
 """Who may call which route: one table, by the role of the calling client.
 
-A client's role follows from the settings: a guardians' portal client, an admin
-client, a client acting for Kela (its back office), or one acting for an
-organiser (its case system). A route's router names the roles it admits; a
-caller with another role gets 403 `client-not-allowed` before its request body
-is read. `tests/integration/test_access.py` sweeps every route of the app
-against this table.
+Each client's role is in the settings (`SILTA_AUTH_CLIENT_ROLES`, see
+`broker.domain.clients`). `ROUTE_ROLES` names, for each operation (method and
+path template), the roles it admits; an operation missing from it admits
+nobody. Every router is built with `route_class=AccessChecked`, which checks
+the bearer token and then the table *before* FastAPI reads, parses or
+validates the request body: an anonymous caller gets 401 and a caller of
+another role 403 `client-not-allowed`, whatever it sent. What a route then
+shows an admitted caller (only its own messages, say) is the use case's
+business. `docs/access.md` is generated from this table, the OpenAPI document
+names the roles of each operation, and `tests/integration/test_access.py`
+sweeps every route of the app against it.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 
-from adapters.http import Authenticated, Services
+from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
-from broker.domain.parties import KELA, PartyRole, role_of
-from broker.settings import Settings
+from broker.services.registry import ServiceLayer
 
+__all__ = ["ROUTE_ROLES", "AccessChecked", "Role", "check_access", "roles_of"]
 
-class Role(StrEnum):
-    """The kinds of REST client Silta knows."""
-
-    KELA = "kela"
-    """Kela's back-office systems."""
-    ORGANISER = "organiser"
-    """An organiser's case system: the attachments of its messages, the status of its own messages."""
-    GUARDIAN_PORTAL = "guardian-portal"
-    ADMIN = "admin"
-
-
-ROUTE_ROLES: dict[str, frozenset[Role]] = {
-    "/kela/v1/messages": frozenset({Role.KELA}),
-    "/kela/v1/messages/{message_id}": frozenset({Role.KELA, Role.ORGANISER}),
-    "/kela/v1/inbox": frozenset({Role.KELA}),
-    "/kela/v1/inbox/{message_id}": frozenset({Role.KELA}),
-    "/kela/v1/inbox/{message_id}/receipt": frozenset({Role.KELA}),
-    "/kela/v1/attachments": frozenset({Role.KELA}),
-    "/kela/v1/disclosure-queries": frozenset({Role.KELA}),
-    "/attachments": frozenset({Role.KELA, Role.ORGANISER}),
-    "/attachments/{attachment_id}": frozenset({Role.KELA, Role.ORGANISER}),
-    "/guardian/v1/principals": frozenset({Role.GUARDIAN_PORTAL}),
-    "/guardian/v1/principals/{principal_ref}": frozenset({Role.GUARDIAN_PORTAL}),
-    "/guardian/v1/principals/{principal_ref}/requests/{request_id}/attachments": frozenset({Role.GUARDIAN_PORTAL}),
-    "/admin/v1/guardian-mandates": frozenset({Role.ADMIN}),
+_KELA = frozenset({Role.KELA})
+_PORTAL = frozenset({Role.GUARDIAN_PORTAL})
+ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
+    ("POST", "/kela/v1/messages"): _KELA,
+    ("GET", "/kela/v1/messages/{message_id}"): frozenset({Role.KELA, Role.ORGANISER, Role.OPERATOR}),
+    ("GET", "/kela/v1/inbox"): _KELA,
+    ("GET", "/kela/v1/inbox/{message_id}"): _KELA,
+    ("POST", "/kela/v1/inbox/{message_id}/receipt"): _KELA,
+    ("POST", "/kela/v1/attachments"): _KELA,
+    ("POST", "/kela/v1/disclosure-queries"): frozenset({Role.KELA_DATA_PROTECTION}),
+    ("POST", "/attachments"): frozenset({Role.KELA, Role.ORGANISER}),
+    ("GET", "/attachments/{attachment_id}"): frozenset({Role.KELA, Role.ORGANISER}),
+    ("GET", "/guardian/v1/principals"): _PORTAL,
+    ("GET", "/guardian/v1/principals/{principal_ref}"): _PORTAL,
+    ("POST", "/guardian/v1/principals/{principal_ref}/requests/{request_id}/attachments"): _PORTAL,
+    ("POST", "/admin/v1/guardian-mandates"): frozenset({Role.ADMIN}),
 }
-"""Every authenticated route, by its path template: the roles that may call it."""
+"""Every authenticated operation, by method and path template: the roles that may call it."""
 
 
-def role_of_client(client_id: str, party: str, settings: Settings) -> Role | None:
-    """The role of an authenticated client, or None if it has none."""
-    if client_id in settings.guardian_portal_clients:
-        return Role.GUARDIAN_PORTAL
-    if client_id in settings.admin_clients:
-        return Role.ADMIN
-    if party == KELA:
-        return Role.KELA
-    if role_of(party) is PartyRole.ORGANISER:
-        return Role.ORGANISER
-    return None
+def roles_of(method: str, path: str) -> frozenset[Role]:
+    """The roles the table admits to an operation; none for an operation it does not name."""
+    return ROUTE_ROLES.get((method.upper(), path), frozenset())
 
 
-async def route_access(request: Request, services: Services, caller: Authenticated) -> None:
-    """Admit the caller only if the table lists its role for this route; a route not in the table admits nobody."""
-    template = getattr(request.scope.get("route"), "path", None)
-    admitted = ROUTE_ROLES.get(template or "", frozenset())
-    if role_of_client(caller.client_id, caller.party, services.settings) not in admitted:
+def check_access(services: ServiceLayer, authorization: str | None, method: str, path: str) -> None:
+    """Admit the caller only if its token is good and the table lists its role for this operation.
+
+    Raises `token-missing`/`token-invalid` (401), `client-unknown` or `client-not-allowed` (403).
+    """
+    caller = services.caller(authorization)
+    admitted = roles_of(method, path)
+    if caller.role not in admitted:
         names = ", ".join(sorted(admitted)) or "no"
         raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, f"this route is for {names} clients only")
 
 
-Admitted = Depends(route_access)
-"""The dependency every router declares after authentication."""
+class AccessChecked(APIRoute):
+    """A route that checks the caller against `ROUTE_ROLES` before anything of the request is read."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler (which reads the body, then solves the dependencies), behind the access check."""
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            services: ServiceLayer = request.app.state.services
+            check_access(services, request.headers.get("authorization"), request.method, self.path_format)
+            return await handler(request)
+
+        return checked

@@ -1,8 +1,9 @@
 """What every REST adapter shares: the service layer, the caller and the unit of work as dependencies.
 
 Also the request body within a limit, its media type, and the problem-document responses for OpenAPI.
-`Authenticated` is declared on each router, so the caller is verified before a
-body is read or validated. A route that writes commits its unit of work itself,
+Every router checks the caller before a body is read or validated
+(`adapters.access.AccessChecked`); `Authenticated` then hands the caller to the
+route. A route that writes commits its unit of work itself,
 as the last step before it answers (the edge owns the transaction); a unit left
 uncommitted is rolled back.
 """

@@ -4,7 +4,9 @@ FastAPI documents its own 422 as `application/json` with a schema Silta never
 sends; here each refusal is an RFC 9457 problem document, and what every route
 shares is added once rather than on each route: the bearer token (and the
 guardian assertion on `/guardian/v1`), 401/403 for them, 422 for parameters and
-bodies, 400 for JSON bodies that do not parse.
+bodies, 400 for JSON bodies that do not parse. Each authenticated operation
+names the roles that may call it (`x-silta-roles`, and in its description),
+from the role table in `adapters/access.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from adapters.access import roles_of
 from adapters.http import PROBLEM_RESPONSE
 from broker.crypto.assertions import ASSERTION_HEADER
 
@@ -71,8 +74,9 @@ def silta_openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
     )
     for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             _complete(path, operation)
+            _state_roles(method, path, operation)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in _FASTAPI_SCHEMAS:
@@ -101,3 +105,14 @@ def _complete(path: str, operation: dict[str, Any]) -> None:
     for status, response in responses.items():
         if str(status).startswith("4") and "application/json" in response.get("content", {}):
             responses[status] = PROBLEM_RESPONSE  # FastAPI's HTTPValidationError: Silta sends problem documents
+
+
+def _state_roles(method: str, path: str, operation: dict[str, Any]) -> None:
+    """An authenticated operation names the client roles the role table admits, in `x-silta-roles` and in words."""
+    if path.startswith(_PUBLIC_PREFIXES):
+        return
+    roles = sorted(roles_of(method, path))
+    operation["x-silta-roles"] = roles
+    who = ", ".join(f"`{role}`" for role in roles) or "nobody"
+    described = operation.get("description", "").rstrip()
+    operation["description"] = f"{described}\n\n**Who may call:** {who} clients (the role table: `docs/access.md`)."

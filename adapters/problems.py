@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 
 PROBLEM_TYPE_BASE = "urn:fi:silta:problem:"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+_REALM = 'Bearer realm="silta"'
 
 
 def problem_document(rejection: Rejection, instance: str | None = None) -> dict[str, Any]:
@@ -25,6 +27,16 @@ def problem_document(rejection: Rejection, instance: str | None = None) -> dict[
     if instance:
         document["instance"] = instance
     return document
+
+
+def bearer_challenge(rejection: Rejection) -> str | None:
+    """The `WWW-Authenticate` header of a 401 (RFC 6750 3.1): `invalid_token` for a token that was refused.
+
+    A missing token gets the bare challenge, as does a 401 about the guardian assertion; other statuses none.
+    """
+    if rejection.status != HTTPStatus.UNAUTHORIZED:
+        return None
+    return f'{_REALM}, error="invalid_token"' if rejection.code is ErrorCode.TOKEN_INVALID else _REALM
 
 
 # What the framework itself refuses before a route runs, by HTTP status.

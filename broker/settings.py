@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broker.domain.clients import DEV_CLIENT_PARTIES, DEV_CLIENT_ROLES, ClientGrant, Role, resolve_clients
 from broker.kafka.connection import SecurityProtocol
 
 SILTA_PRINCIPAL = "silta"
@@ -24,7 +25,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SILTA_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///.silta/silta.db"
+    database_url: str = Field(default="sqlite+aiosqlite:///.silta/silta.db", repr=False)
+    """May hold the database password: kept out of the settings' repr."""
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     """The SASL_SSL listener (SCRAM over TLS)."""
     kafka_mtls_bootstrap_servers: str = "127.0.0.1:9093"
@@ -49,6 +51,10 @@ class Settings(BaseSettings):
     """Worker processes; with more than one, use PostgreSQL (each worker runs a relay; the row lock orders them)."""
     public_base_url: str = ""
     """Prefix for the status URLs handed to clients; empty means relative URLs."""
+    api_tls_cert_file: Path | None = None
+    """PEM certificate chain for HTTPS on `silta serve` (with the key; for deployments without a TLS proxy)."""
+    api_tls_key_file: Path | None = Field(default=None, validate_default=True)
+    """PEM private key of that certificate, unencrypted, readable by the service alone; both or neither."""
 
     max_message_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_xml_depth: int = Field(default=32, ge=4)
@@ -57,14 +63,12 @@ class Settings(BaseSettings):
     auth_jwks_file: Path = Path(".silta/jwks.json")
     auth_issuer: str = "silta-local"
     auth_audience: str = "silta"
-    auth_clients: dict[str, str] = {"kela": "kela", "guardian-portal": "guardian-portal", "silta-admin": "silta-admin"}
-    """Token client id → the party it sends as."""
-    guardian_portal_clients: frozenset[str] = frozenset({"guardian-portal"})
-    """Client ids of guardians' portals: the only callers of `/guardian/v1`."""
+    auth_clients: dict[str, str] = Field(default_factory=lambda: dict(DEV_CLIENT_PARTIES))
+    """Token client id → the organiser it acts for (`hva-08-case-system` → `hva-08`); Kela's clients act as kela."""
+    auth_client_roles: dict[str, Role] = Field(default_factory=lambda: dict(DEV_CLIENT_ROLES), validate_default=True)
+    """Token client id → its role (`docs/access.md`); a client without a role is refused. Checked with the parties."""
     guardian_assertion_issuer: str = "guardian-portal"
     guardian_assertion_audience: str = "silta-guardian"
-    admin_clients: frozenset[str] = frozenset({"silta-admin"})
-    """Client ids that may manage the mandate registry over `/admin/v1`."""
     dev_signing_key_file: Path = Path(".silta/dev-signing-key.pem")
     """Only for `silta token` in local runs; production tokens come from the identity provider."""
 
@@ -100,3 +104,22 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "policies"
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("api_tls_key_file")
+    @classmethod
+    def _both_or_neither(cls, key_file: Path | None, info: ValidationInfo) -> Path | None:
+        """HTTPS needs the certificate and its key: refuse to start with only one of them."""
+        if (key_file is None) is not (info.data.get("api_tls_cert_file") is None):
+            raise ValueError("set both SILTA_API_TLS_CERT_FILE and SILTA_API_TLS_KEY_FILE for HTTPS, or neither")
+        return key_file
+
+    @field_validator("auth_client_roles")
+    @classmethod
+    def _every_client_fits(cls, roles: dict[str, Role], info: ValidationInfo) -> dict[str, Role]:
+        """Refuse to start unless every client has a role and each organiser's client a real organiser."""
+        resolve_clients(roles, info.data.get("auth_clients", {}))
+        return roles
+
+    def clients(self) -> dict[str, ClientGrant]:
+        """Every configured client: its role and the party it acts as."""
+        return resolve_clients(self.auth_client_roles, self.auth_clients)

@@ -27,6 +27,7 @@ from adapters.kela import routes as kela_routes
 from adapters.openapi import install_openapi
 from adapters.problems import (
     PROBLEM_MEDIA_TYPE,
+    bearer_challenge,
     framework_problem_document,
     framework_rejection,
     problem_document,
@@ -54,6 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=runtime.engine.url.get_backend_name(),
         kafka=settings.kafka_bootstrap_servers,
         relay=settings.relay_enabled,
+        https=settings.api_tls_cert_file is not None,
     )
     try:
         yield
@@ -67,7 +69,8 @@ async def _rejection_handler(request: Request, exc: Exception) -> Response:
         raise exc
     MESSAGES_REJECTED.labels(code=str(exc.code)).inc()
     log.info("request_rejected", code=str(exc.code), path=request.url.path, status=exc.status)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == HTTPStatus.UNAUTHORIZED else None
+    challenge = bearer_challenge(exc)
+    headers = {"WWW-Authenticate": challenge} if challenge else None
     return JSONResponse(problem_document(exc), status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

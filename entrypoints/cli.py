@@ -15,24 +15,25 @@ from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
 
 
 def serve(settings: Settings) -> None:
-    """Migrate the database, then serve the API with uvicorn until stopped."""
+    """Migrate the database, then serve the API with uvicorn until stopped (HTTPS if a certificate is set)."""
     import uvicorn
 
     from broker.store.migrate import upgrade_database
     from entrypoints.api import create_app
 
     asyncio.run(upgrade_database(settings.database_url))
-    if settings.api_workers > 1:  # each worker process builds its own app from the same environment
-        uvicorn.run(
-            "entrypoints.api:create_app",
-            factory=True,
-            workers=settings.api_workers,
-            host=settings.api_host,
-            port=settings.api_port,
-            log_config=None,
-        )
-    else:
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    # Each worker process (with more than one) builds its own app from the same environment.
+    app = "entrypoints.api:create_app" if settings.api_workers > 1 else create_app(settings)
+    uvicorn.run(
+        app,
+        factory=settings.api_workers > 1,
+        workers=settings.api_workers if settings.api_workers > 1 else None,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        ssl_certfile=settings.api_tls_cert_file,
+        ssl_keyfile=settings.api_tls_key_file,
+    )
 
 
 def cmd_serve(_args: argparse.Namespace) -> int:
@@ -200,6 +201,16 @@ def cmd_policy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access_export(args: argparse.Namespace) -> int:
+    """Write the role table (who may call which route) as Markdown."""
+    from adapters.access_docs import access_markdown
+    from entrypoints.api import create_app
+
+    Path(args.output).write_text(access_markdown(create_app(Settings()).openapi()))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_schemas_check(args: argparse.Namespace) -> int:
     """The evolution gate: each new schema version accepts the stored examples of the one before, unless breaking."""
     from broker.xml.evolution import check_evolution
@@ -247,6 +258,12 @@ def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.Argument
     export = policy.add_parser("export", help=cmd_policy_export.__doc__)
     export.add_argument("--output", default="docs/policy.md")
     export.set_defaults(handler=cmd_policy_export)
+    access = commands.add_parser("access", help="the REST role table").add_subparsers(
+        dest="access_command", required=True
+    )
+    access_export = access.add_parser("export", help=cmd_access_export.__doc__)
+    access_export.add_argument("--output", default="docs/access.md")
+    access_export.set_defaults(handler=cmd_access_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,9 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `silta` command."""
+    """Entry point of the `silta` command; settings that do not fit are named (never their values), exit 2."""
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+    except ValidationError as error:
+        if error.title != "Settings":
+            raise
+        for problem in error.errors(include_input=False, include_url=False):
+            name = "SILTA_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"silta: {name}: {problem['msg']}", file=sys.stderr)
+        return 2
     return result
 
 

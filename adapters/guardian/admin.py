@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from adapters.access import Admitted
-from adapters.http import Services, Unit, authenticated, problem_responses
+from adapters.access import AccessChecked
+from adapters.http import Services, Unit, problem_responses
 from adapters.parameters import MANDATE_ROW_SCHEMA
 from broker.services.mandate_registry import checked_rows
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(authenticated), Admitted])
+router = APIRouter(prefix="/admin/v1", tags=["admin"], route_class=AccessChecked)
 
 
 class MandateImport(BaseModel):

@@ -14,13 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from adapters.access import Admitted
+from adapters.access import AccessChecked
 from adapters.http import (
     ATTACHMENT_BODY,
     Authenticated,
     Services,
     Unit,
-    authenticated,
     media_type_of,
     problem_responses,
     read_body,
@@ -29,7 +28,7 @@ from adapters.parameters import PrincipalRef, RequestId
 from broker.crypto.assertions import ASSERTION_HEADER
 from broker.services.guardians import Guardian
 
-router = APIRouter(prefix="/guardian/v1", tags=["guardian"], dependencies=[Depends(authenticated), Admitted])
+router = APIRouter(prefix="/guardian/v1", tags=["guardian"], route_class=AccessChecked)
 _ERRORS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404)
 
 

@@ -1,7 +1,7 @@
 """Attachments over REST: upload once (claim check), fetch as a party of a message that references it.
 
-`POST /kela/v1/attachments` (Kela) and `POST /attachments` (any authenticated
-party, e.g. an organiser's case system) take the raw content with its media
+`POST /kela/v1/attachments` (Kela) and `POST /attachments` (Kela or an
+organiser's case system) take the raw content with its media
 type; the answer's `attachment_id` (the SHA-256) goes into the message's
 manifest. `GET /attachments/{id}` returns the content to the uploader and to
 the sender and recipients of a message that references it; to anyone else it
@@ -12,25 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters.access import Admitted
+from adapters.access import AccessChecked
 from adapters.http import (
     ATTACHMENT_BODY,
     ATTACHMENT_CONTENT,
     Authenticated,
     Services,
     Unit,
-    authenticated,
     media_type_of,
     problem_responses,
     read_body,
 )
 from adapters.parameters import AttachmentId
 
-router = APIRouter(tags=["attachments"], dependencies=[Depends(authenticated), Admitted])
+router = APIRouter(tags=["attachments"], route_class=AccessChecked)
 
 
 class StoredAttachment(BaseModel):
@@ -74,7 +73,7 @@ async def upload_for_kela(request: Request, services: Services, caller: Authenti
 
 @router.post("/attachments", **_UPLOAD)
 async def upload(request: Request, services: Services, caller: Authenticated, uow: Unit) -> JSONResponse:
-    """Any authenticated party (e.g. an organiser's case system) uploads an attachment."""
+    """Kela or an organiser's case system uploads an attachment; the body is the content."""
     return await _upload(request, services, caller, uow)
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from adapters.access import Admitted
-from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from adapters.access import AccessChecked
+from adapters.http import Authenticated, Services, Unit, problem_responses
 from adapters.parameters import IDENTITY_CODE_PATTERN
 from broker.audit.chain import ChainEntry
 
-router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], dependencies=[Depends(authenticated), Admitted])
+router = APIRouter(prefix="/kela/v1", tags=["kela", "audit"], route_class=AccessChecked)
 
 
 class DisclosureQuery(BaseModel):

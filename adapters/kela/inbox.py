@@ -14,17 +14,17 @@ import re
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from adapters.access import Admitted
-from adapters.http import Authenticated, Services, Unit, authenticated, problem_responses
+from adapters.access import AccessChecked
+from adapters.http import Authenticated, Services, Unit, problem_responses
 from adapters.parameters import MessageId
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.kela_inbox import InboxMessage
 
-router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"], dependencies=[Depends(authenticated), Admitted])
+router = APIRouter(prefix="/kela/v1/inbox", tags=["kela", "inbox"], route_class=AccessChecked)
 _POLL_INTERVAL_S = 0.25
 _MAX_CURSOR_DIGITS = 18
 # ASCII digits only: `str.isdigit` and `int` also take "³", "٣" or "１".

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters.access import Admitted
-from adapters.http import Authenticated, Services, Unit, authenticated, media_type_of, problem_responses, read_body
+from adapters.access import AccessChecked
+from adapters.http import Authenticated, Services, Unit, media_type_of, problem_responses, read_body
 from adapters.parameters import MessageId
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS
 from broker.services.tracking import MessageView, message_view
 
-router = APIRouter(prefix="/kela/v1", tags=["kela"], dependencies=[Depends(authenticated), Admitted])
+router = APIRouter(prefix="/kela/v1", tags=["kela"], route_class=AccessChecked)
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
 
 

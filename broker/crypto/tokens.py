@@ -2,7 +2,7 @@
 
 Tokens are EdDSA (Ed25519) JWTs with `iss`, `aud`, `exp` and a `client_id`
 claim; the key is chosen by the token's `kid` from a JWKS file. The client id
-maps to the party the caller sends as. `silta token` mints tokens for local
+gives the caller's role and the party it acts as (`broker.domain.clients`). `silta token` mints tokens for local
 runs with a development key; production tokens come from the identity
 provider whose public keys the JWKS file holds.
 """
@@ -21,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broker.crypto.keys import ensure_ed25519_key
+from broker.domain.clients import ClientGrant, Role
 from broker.domain.errors import ErrorCode, Rejection
 
 _ALGORITHMS = ["EdDSA"]
@@ -32,16 +33,18 @@ DEV_KEY_ID = "silta-dev-1"
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: its client id and the party it acts as."""
+    """An authenticated caller: its client id, the party it acts as and, for a REST client, its role."""
 
     client_id: str
     party: str
+    role: Role | None = None
+    """None for a caller that is no REST client (an organiser's Kafka record, a command, a test of the core)."""
 
 
 class TokenVerifier:
-    """Checks bearer tokens and maps their client to a party."""
+    """Checks bearer tokens and maps their client to its role and party."""
 
-    def __init__(self, jwks: dict[str, Any], issuer: str, audience: str, clients: dict[str, str]) -> None:
+    def __init__(self, jwks: dict[str, Any], issuer: str, audience: str, clients: Mapping[str, ClientGrant]) -> None:
         self._keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(jwks).keys}
         self._issuer = issuer
         self._audience = audience
@@ -49,7 +52,7 @@ class TokenVerifier:
         self._verified: dict[str, tuple[Caller, float]] = {}
 
     @classmethod
-    def from_file(cls, path: Path, issuer: str, audience: str, clients: dict[str, str]) -> TokenVerifier:
+    def from_file(cls, path: Path, issuer: str, audience: str, clients: Mapping[str, ClientGrant]) -> TokenVerifier:
         """Load the public keys from a JWKS file."""
         return cls(load_jwks(path), issuer, audience, clients)
 
@@ -73,10 +76,10 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise Rejection(ErrorCode.TOKEN_INVALID, f"the token was refused: {error}") from None
         client_id = str(claims["client_id"])
-        party = self._clients.get(client_id)
-        if party is None:
-            raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id}` is not allowed to use Silta")
-        return Caller(client_id, party), float(claims["exp"])
+        grant = self._clients.get(client_id)
+        if grant is None:
+            raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id[:64]}` is not allowed to use Silta")
+        return Caller(client_id, grant.party, grant.role), float(claims["exp"])
 
 
 def load_jwks(path: Path) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 
 from broker.domain.clock import Clock
 from broker.domain.topics import from_topics
-from broker.kafka.connection import KafkaConnection
+from broker.kafka.connection import KafkaConnection, KafkaCredentialsError
 from broker.kafka.refusals import note_if_refused
 from broker.services.inbound import InboundOutcome, InboundRecord
 from broker.services.receipts import RecordPosition
@@ -99,8 +99,14 @@ class InboundConsumer:
     async def _run(self) -> None:
         backoff = 0.5
         while not self._stopping:
+            try:
+                options = self._connection.client_options()
+            except KafkaCredentialsError as error:  # files not there yet (being provisioned): try again later
+                log.error("inbound_consumer_credentials_missing", error=str(error), retry_in_s=_MAX_BACKOFF_S)
+                await asyncio.sleep(_MAX_BACKOFF_S)
+                continue
             consumer = AIOKafkaConsumer(
-                **self._connection.client_options(),
+                **options,
                 group_id=self._group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

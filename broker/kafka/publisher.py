@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from broker.domain.accepted import OutboundRecord
-from broker.kafka.connection import KafkaConnection
+from broker.kafka.connection import KafkaConnection, KafkaCredentialsError
 from broker.kafka.refusals import note_if_refused
 
 log = structlog.get_logger(__name__)
@@ -47,8 +47,12 @@ class KafkaPublisher:
 
     async def _start_if_needed(self) -> AIOKafkaProducer:
         if self._producer is None:
+            try:
+                options = self._connection.client_options()
+            except KafkaCredentialsError as error:
+                raise PublishError(f"cannot connect to Kafka: {error}") from error
             producer = AIOKafkaProducer(
-                **self._connection.client_options(),
+                **options,
                 enable_idempotence=True,
                 acks="all",
                 request_timeout_ms=self._timeout_ms,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from broker.settings import PROJECT_ROOT
 from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.clients import CLIENT_ROLES
 from tests.support.waiting import wait_until_sync
 
 
@@ -38,18 +40,26 @@ def child_bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 
 
 class ServiceProcess:
-    """`silta serve` in a child process, with its settings in the environment."""
+    """`silta serve` in a child process, with its settings in the environment.
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    With `tls_ca`, the service is expected to serve HTTPS with a certificate that CA signed.
+    """
+
+    def __init__(self, env: dict[str, str], log: Path, *, tls_ca: Path | None = None) -> None:
         self.env = env
         self.log = log
         self.port = int(env["SILTA_API_PORT"])
+        self.tls_ca = tls_ca
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         """Where the API answers."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an HTTP client of the service verifies its certificate with."""
+        return ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else True
 
     def start(self, **overrides: str) -> None:
         """Start the service and wait until /health/live answers."""
@@ -67,7 +77,7 @@ class ServiceProcess:
         if self._process is not None and self._process.poll() is not None:
             raise RuntimeError(f"the service exited with {self._process.returncode}; see {self.log}")
         try:
-            return httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200
+            return httpx.get(f"{self.base_url}/health/live", timeout=1, verify=self.verify()).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -107,6 +117,7 @@ def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Pat
         "SILTA_AUTH_ISSUER": ISSUER,
         "SILTA_AUTH_AUDIENCE": AUDIENCE,
         "SILTA_AUTH_CLIENTS": json.dumps(CLIENTS),
+        "SILTA_AUTH_CLIENT_ROLES": json.dumps(CLIENT_ROLES),
         "SILTA_RELAY_POLL_INTERVAL_S": "0.2",
     }
     process = ServiceProcess(env, tmp_path / "service.log")
@@ -134,4 +145,22 @@ def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
         "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
         "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
         "SILTA_RECORD_SIGNING_KEY_FILE": str(tmp_path / "record-signing-key.pem"),
+    }
+
+
+def lone_service_env(tmp_path: Path, jwks_file: Path) -> dict[str, str]:
+    """The service on SQLite under `tmp_path`, on a free port, with no Kafka side: for tests of the REST edge only."""
+    return {
+        **os.environ,
+        "SILTA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}",
+        "SILTA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "SILTA_KAFKA_CREATE_TOPICS": "false",
+        "SILTA_RELAY_ENABLED": "false",
+        "SILTA_INBOUND_ENABLED": "false",
+        "SILTA_API_PORT": str(free_port()),
+        "SILTA_AUTH_JWKS_FILE": str(jwks_file),
+        "SILTA_AUTH_ISSUER": ISSUER,
+        "SILTA_AUTH_AUDIENCE": AUDIENCE,
+        "SILTA_AUTH_CLIENTS": json.dumps(CLIENTS),
+        "SILTA_AUTH_CLIENT_ROLES": json.dumps(CLIENT_ROLES),
     }

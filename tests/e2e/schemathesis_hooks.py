@@ -14,9 +14,11 @@ import schemathesis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from adapters.access import Role, roles_of
 from broker.crypto.assertions import ASSERTION_HEADER, mint_guardian_assertion
 from broker.crypto.tokens import mint_token
 from tests.conftest import AUDIENCE, GUARDIAN_AUDIENCE, GUARDIAN_ISSUER, ISSUER
+from tests.support.clients import CLIENT_OF_ROLE
 
 KEY_FILE_VARIABLE = "SILTA_SCHEMATHESIS_KEY_FILE"
 
@@ -27,14 +29,14 @@ def _key() -> Ed25519PrivateKey:
     return key
 
 
-def credentials_for(path: str, key: Ed25519PrivateKey) -> dict[str, str]:
-    """The headers of the caller a route is for: the portal (with a fresh assertion), the admin, or Kela."""
-    if path.startswith("/guardian/v1/"):
-        assertion = mint_guardian_assertion(key, "edv-0001", "guardian-portal", GUARDIAN_ISSUER, GUARDIAN_AUDIENCE)
-        token = mint_token(key, "guardian-portal", ISSUER, AUDIENCE)
-        return {"Authorization": f"Bearer {token}", ASSERTION_HEADER: assertion}
-    client = "silta-admin" if path.startswith("/admin/v1/") else "kela"
-    return {"Authorization": f"Bearer {mint_token(key, client, ISSUER, AUDIENCE)}"}
+def credentials_for(method: str, path: str, key: Ed25519PrivateKey) -> dict[str, str]:
+    """The headers of a client the role table admits to the operation (the portal's with a fresh assertion)."""
+    role = min(roles_of(method, path), key=list(Role).index, default=Role.KELA)
+    client = CLIENT_OF_ROLE[role]
+    headers = {"Authorization": f"Bearer {mint_token(key, client, ISSUER, AUDIENCE)}"}
+    if role is Role.GUARDIAN_PORTAL:
+        headers[ASSERTION_HEADER] = mint_guardian_assertion(key, "edv-0001", client, GUARDIAN_ISSUER, GUARDIAN_AUDIENCE)
+    return headers
 
 
 @schemathesis.auth(refresh_interval=None)  # a guardian assertion is single-use: mint for every request
@@ -46,7 +48,7 @@ class SiltaCredentials:
 
     def get(self, case: schemathesis.Case[Any], _context: schemathesis.AuthContext) -> dict[str, str]:
         """Mint the headers for the case's route."""
-        return credentials_for(case.operation.path, self._key)
+        return credentials_for(case.operation.method, case.operation.path, self._key)
 
     def set(self, case: schemathesis.Case[Any], data: dict[str, str], _context: schemathesis.AuthContext) -> None:
         """Put the headers on the request."""

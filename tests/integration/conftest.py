@@ -20,6 +20,7 @@ from devinfra.kafka import LocalKafka
 from entrypoints.api import create_app
 from entrypoints.bootstrap import Runtime
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.clients import CLIENT_ROLES
 from tests.support.tasks import kafka_client_bootstrapping
 from tests.support.waiting import wait_until
 
@@ -52,6 +53,7 @@ def settings(database_url: str, kafka_topics: LocalKafka, jwks_file: Path) -> Se
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
         auth_clients=CLIENTS,
+        auth_client_roles=CLIENT_ROLES,
         relay_poll_interval_s=0.2,
         kafka_request_timeout_ms=3000,
         log_json=False,

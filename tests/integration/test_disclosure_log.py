@@ -20,6 +20,7 @@ from tests.integration.api_helpers import wait_for_status
 
 pytestmark = pytest.mark.integration
 APPLICANT, SPOUSE, OUTSIDER = "010594Y9032", "120390-912T", "311299+9905"
+DATA_PROTECTION = "kela-data-protection"  # the only client role that may ask (703/2023 11 §)
 
 
 async def _transfer_and_wait(api: httpx.AsyncClient, token: str) -> str:
@@ -46,7 +47,7 @@ async def test_a_published_transfer_is_logged_for_every_person_in_it(
     """703/2023 10 §, 11 §: the applicant and a household member each find the disclosure, with basis and recipient."""
     message_id = await _transfer_and_wait(api, token_for())
     for code in (APPLICANT, SPOUSE):
-        answer = await _ask(api, token_for(), code)
+        answer = await _ask(api, token_for(DATA_PROTECTION), code)
         assert answer.status_code == 200
         [disclosure] = [d for d in answer.json()["disclosures"] if d["details"]["message_id"] == message_id]
         details = disclosure["details"]
@@ -60,8 +61,8 @@ async def test_someone_not_in_any_message_finds_nothing_but_their_own_question(
     api: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
     """A person nobody's data mentions gets no disclosures; asking twice shows the first question as a usage."""
-    await _ask(api, token_for(), OUTSIDER)
-    answer = (await _ask(api, token_for(), OUTSIDER)).json()
+    await _ask(api, token_for(DATA_PROTECTION), OUTSIDER)
+    answer = (await _ask(api, token_for(DATA_PROTECTION), OUTSIDER)).json()
     assert answer["disclosures"] == []
     assert [u["details"]["purpose"] for u in answer["usages"]] == ["answer the data subject's request (703/2023 11 §)"]
 
@@ -70,7 +71,7 @@ async def test_query_refuses_an_invalid_code_and_an_anonymous_caller(
     api: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
     """A bad identity code is 422 identity-code-invalid (not echoed); no token is 401."""
-    answer = await _ask(api, token_for(), "010594Y9033")
+    answer = await _ask(api, token_for(DATA_PROTECTION), "010594Y9033")
     assert answer.status_code == 422
     assert answer.json()["code"] == "identity-code-invalid"
     assert "010594Y9033" not in answer.text
@@ -149,5 +150,5 @@ async def test_retention_empties_old_bodies_and_keeps_the_logs(
         assert bodies[old] == b""
         assert bodies[fresh].startswith(b"<?xml")
         assert (await verify_log(session))[1] is None
-    answer = (await _ask(api, token_for(), APPLICANT)).json()
+    answer = (await _ask(api, token_for(DATA_PROTECTION), APPLICANT)).json()
     assert old in {d["details"]["message_id"] for d in answer["disclosures"]}

@@ -214,7 +214,7 @@ async def test_full_story_guardian_answers_kelas_request_with_an_upload(
     query = await api.post(
         "/kela/v1/disclosure-queries",
         json={"personal_identity_code": PRINCIPAL},
-        headers={"Authorization": f"Bearer {token_for()}"},
+        headers={"Authorization": f"Bearer {token_for('kela-data-protection')}"},
     )
     usages = [u["details"] for u in query.json()["usages"]]
     assert any(u.get("user") == "edv-0001" and u.get("party") == "guardian" for u in usages)

@@ -95,7 +95,7 @@ async def test_no_token_is_401(api: httpx.AsyncClient) -> None:
         "/kela/v1/messages", headers={"Content-Type": "application/xml"}, content=application_transfer()
     )
     _assert_problem(answer, 401, "token-missing")
-    assert answer.headers["www-authenticate"] == "Bearer"
+    assert answer.headers["www-authenticate"] == 'Bearer realm="silta"'
 
 
 async def test_bad_token_is_401(api: httpx.AsyncClient) -> None:

@@ -11,14 +11,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broker.crypto.tokens import TokenVerifier, mint_token
+from broker.domain.clients import Role, resolve_clients
 from broker.domain.errors import ErrorCode, Rejection
 from tests.conftest import AUDIENCE, CLIENTS, ISSUER
+from tests.support.clients import CLIENT_ROLES
 
 
 @pytest.fixture
 def verifier(jwks_file: Path) -> TokenVerifier:
     """A verifier that trusts the test key."""
-    return TokenVerifier.from_file(jwks_file, ISSUER, AUDIENCE, CLIENTS)
+    return TokenVerifier.from_file(jwks_file, ISSUER, AUDIENCE, resolve_clients(CLIENT_ROLES, CLIENTS))
 
 
 def _code(verifier: TokenVerifier, header: str | None) -> ErrorCode:
@@ -28,9 +30,13 @@ def _code(verifier: TokenVerifier, header: str | None) -> ErrorCode:
 
 
 def test_valid_token_maps_client_to_party(verifier: TokenVerifier, token_for: Callable[..., str]) -> None:
-    """Kela's client id acts as the party `kela`."""
+    """Kela's client id acts as the party `kela` in the role kela; an organiser's case system as its organiser."""
     caller = verifier.verify(f"Bearer {token_for('kela')}")
-    assert (caller.client_id, caller.party) == ("kela", "kela")
+    assert (caller.client_id, caller.party, caller.role) == ("kela", "kela", Role.KELA)
+    organiser = verifier.verify(f"Bearer {token_for('hva-08-case-system')}")
+    assert (organiser.party, organiser.role) == ("hva-08", Role.ORGANISER)
+    data_protection = verifier.verify(f"Bearer {token_for('kela-data-protection')}")
+    assert (data_protection.party, data_protection.role) == ("kela", Role.KELA_DATA_PROTECTION)
 
 
 def test_missing_header_is_token_missing(verifier: TokenVerifier) -> None:

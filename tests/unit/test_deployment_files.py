@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
+from broker.domain.clients import Role
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import cluster_id
 
@@ -38,3 +40,13 @@ def test_compose_kafka_runs_in_kraft_mode() -> None:
 def test_local_kafka_cluster_ids_never_look_like_an_option() -> None:
     """A cluster id starting with `-` made `kafka-storage format -t ID` fail one start in 64."""
     assert not any(cluster_id().startswith("-") for _ in range(2000))
+
+
+def test_compose_clients_each_have_a_role_that_fits() -> None:
+    """The sketch's clients would start: every client has a role, its organiser client a real organiser."""
+    environment = _compose()["services"]["silta"]["environment"]
+    settings = Settings(
+        auth_client_roles=json.loads(environment["SILTA_AUTH_CLIENT_ROLES"]),
+        auth_clients=json.loads(environment["SILTA_AUTH_CLIENTS"]),
+    )
+    assert {grant.role for grant in settings.clients().values()} == set(Role)
