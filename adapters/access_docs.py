@@ -69,7 +69,8 @@ def _routes_section(document: dict[str, Any]) -> list[str]:
         *lines,
         "",
         (
-            "`GET /health/live`, `GET /health/ready`, `GET /metrics` and the API's description (`/openapi.json`,"
+            "`GET /health/live`, `GET /health/ready`, `GET /metrics`, `GET /.well-known/jwks.json` (Silta's public"
+            " record keys) and the API's description (`/openapi.json`,"
             " `/docs`, `/redoc`) need no token."
         ),
         "",

@@ -20,7 +20,7 @@ from adapters.access import roles_of
 from adapters.http import PROBLEM_RESPONSE
 from broker.crypto.assertions import ASSERTION_HEADER
 
-_PUBLIC_PREFIXES = ("/health/",)
+_PUBLIC_PREFIXES = ("/health/", "/.well-known/")
 _GUARDIAN_PREFIX = "/guardian/v1/"
 _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
 

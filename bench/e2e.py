@@ -34,18 +34,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.municipality.client import OrganiserClient
+from adapters.municipality.keys import OrganiserKeys, SiltaKeys, SiltaKeySource
 from broker.audit.pseudonym import ensure_pseudonym_key
-from broker.crypto.keys import ensure_ed25519_key
+from broker.crypto.keyring import KeyRing, ensure_key_ring
 from broker.crypto.tokens import mint_token, public_jwks
 from broker.kafka.acl_admin import AclAdmin
 from broker.kafka.acls import desired_acls
 from broker.kafka.topics import ensure_topics
-from broker.settings import PROJECT_ROOT
+from broker.settings import PROJECT_ROOT, Settings
 from broker.store.migrate import upgrade_database
 from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port, wait_for_port
 from devinfra.postgres import LocalPostgres
 from devinfra.samples import application_transfer
+from entrypoints.org_commands import register_local_party_keys
 
 
 @dataclass
@@ -107,10 +109,13 @@ async def post_all(
         return time.perf_counter() - began
 
 
-async def consume_all(kafka: LocalKafka, expected: set[str], t: Timings) -> None:
+async def consume_all(kafka: LocalKafka, work: Path, expected: set[str], t: Timings) -> None:
     """Consume with the organiser client until every expected message arrived."""
     group = f"hva-90.bench-{uuid.uuid4().hex}"
-    async with OrganiserClient("hva-90", kafka.connection("hva-90"), group_id=group, commit_every=200) as client:
+    silta = SiltaKeySource.fixed(SiltaKeys.from_jwks(KeyRing.load(work / "keys").jwks()))
+    keys = OrganiserKeys.load(work / "party-keys", "hva-90")
+    connection = kafka.connection("hva-90")
+    async with OrganiserClient("hva-90", connection, keys, silta, group_id=group, commit_every=200) as client:
         async for delivery in client.deliveries():
             now = time.perf_counter()
             message = delivery.message
@@ -182,18 +187,25 @@ def start_service(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
-    """Set everything up, measure, print."""
+def local_keys(work: Path) -> Ed25519PrivateKey:
+    """The token key (returned), the pseudonym key and Silta's record keys under `work`."""
     key = Ed25519PrivateKey.generate()
     (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
     ensure_pseudonym_key(work / "pseudonym.key")
-    ensure_ed25519_key(work / "record-signing-key.pem")
+    ensure_key_ring(work / "keys")
+    return key
+
+
+async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
+    """Set everything up, measure, print."""
+    key = local_keys(work)
     postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-bench-pg-")), free_port())
     postgres.start()
     kafka = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka")
     service: subprocess.Popen[bytes] | None = None
     try:
         await upgrade_database(postgres.url())
+        await register_local_party_keys(Settings(database_url=postgres.url(), party_keys_dir=work / "party-keys"))
         await ensure_topics(kafka.connection(), 3, 1)
         async with AclAdmin(kafka.connection()) as acls:
             await acls.apply(desired_acls())
@@ -206,7 +218,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
             "SILTA_API_WORKERS": str(workers),
             "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
-            "SILTA_RECORD_SIGNING_KEY_FILE": str(work / "record-signing-key.pem"),
+            "SILTA_KEY_DIR": str(work / "keys"),
             "SILTA_LOG_LEVEL": "WARNING",
         }
         service = start_service(env, work / "service.log")
@@ -217,7 +229,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch_rss(service.pid, t, stop))
         expected = {m for m, _ in documents}
-        consumer = asyncio.create_task(consume_all(kafka, expected, t))
+        consumer = asyncio.create_task(consume_all(kafka, work, expected, t))
         await asyncio.sleep(2)  # let the consumer join its group before the clock starts
         cpu_before = tree_cpu_seconds(service.pid)
         elapsed = await post_all(f"http://127.0.0.1:{env['SILTA_API_PORT']}", token, documents, concurrency, t)

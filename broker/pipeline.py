@@ -16,7 +16,6 @@ from lxml import etree
 
 from broker.audit.disclosure import disclosure_facts
 from broker.audit.pseudonym import Pseudonymiser
-from broker.crypto.signing import RecordSigner
 from broker.crypto.tokens import Caller
 from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
@@ -57,7 +56,6 @@ class MessagePipeline:
     municipalities: MunicipalityTable
     limits: ParseLimits
     pseudonyms: Pseudonymiser
-    signer: RecordSigner
     clock: Clock = field(default_factory=SystemClock)
     _allowlists: dict[tuple[str, str, PartyRole], Allowlist] = field(default_factory=dict, init=False, repr=False)
 
@@ -190,7 +188,7 @@ class MessagePipeline:
     def _record(
         self, envelope: Envelope, message_type: MessageType, recipient: str, filtered: Filtered
     ) -> OutboundRecord:
-        """The Kafka record: key = case id, identifying headers, Silta's signature over them and the body.
+        """The record: key = case id, identifying headers, the filtered body (sealed by the relay when it publishes).
 
         Free text that reaches the recipient is flagged in `silta-free-text` (the paths, never the text).
         """
@@ -205,7 +203,6 @@ class MessagePipeline:
             headers[hdr.CORRELATION_ID] = envelope.correlation_id
         if filtered.disclosure.free_text:
             headers[hdr.FREE_TEXT] = ",".join(filtered.disclosure.free_text)
-        headers.update(self.signer.signature_headers(headers, filtered.body))
         return OutboundRecord(destination_of(recipient), envelope.case_id, headers, filtered.body)
 
 

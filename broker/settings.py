@@ -78,9 +78,12 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     """Message bodies (and then attachments) are emptied this many days after the message's last receipt or step."""
 
-    record_signing_key_file: Path = Path(".silta/record-signing-key.pem")
-    """Ed25519 key Silta signs its Kafka records with; organisers verify with its public half."""
-    record_signing_key_id: str = "silta-records-1"
+    key_dir: Path = Path(".silta/keys")
+    """Silta's record keys (Ed25519 signing, X25519 encryption, each with an id) and `ring.json`; see `silta keys`."""
+    party_keys_dir: Path = Path(".silta/party-keys")
+    """Local runs only: the organisers' private keys, as their case systems would hold them (`silta org keys new`)."""
+    silta_jwks_url: str = ""
+    """Where the reference client fetches Silta's public keys; empty: this service's `/.well-known/jwks.json`."""
 
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)

@@ -145,6 +145,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             return JSONResponse({"status": "ready", **body})
         return JSONResponse({"status": "not-ready", **body}, HTTPStatus.SERVICE_UNAVAILABLE)
 
+    @app.get("/.well-known/jwks.json", tags=["keys"])
+    async def jwks(request: Request) -> JSONResponse:
+        """Silta's public record keys: Ed25519 (`use` sig) it signs with, X25519 (`use` enc) to encrypt to.
+
+        Every key not yet retired is listed, so records sealed before a rotation still verify.
+        """
+        services = request.app.state.services
+        return JSONResponse(services.record_keys.current().jwks(), headers={"Cache-Control": "max-age=60"})
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from broker.audit.pseudonym import Pseudonymiser
 from broker.crypto.assertions import AssertionVerifier
 from broker.crypto.ids import MessageIds
-from broker.crypto.signing import RecordSigner
+from broker.crypto.keyring import LiveKeyRing
 from broker.crypto.tokens import TokenVerifier, load_jwks
 from broker.domain.clock import Clock, SystemClock
 from broker.domain.routing import MunicipalityTable
@@ -39,6 +39,7 @@ from broker.services.intake import MessageIntake
 from broker.services.kela_inbox import KelaInbox
 from broker.services.mandate_registry import MandateRegistry
 from broker.services.overdue import OverdueSweep, OverdueWatch
+from broker.services.party_keys import PartyKeyRegistry, RecordSeals
 from broker.services.receipts import ReceiptWriter
 from broker.services.record_processing import RecordProcessor, RetryPolicy
 from broker.services.registry import ServiceLayer
@@ -75,7 +76,6 @@ def build_pipeline(settings: Settings, clock: Clock | None = None) -> MessagePip
         municipalities=municipality_table(),
         limits=ParseLimits(settings.max_message_bytes, settings.max_xml_depth),
         pseudonyms=Pseudonymiser.from_file(settings.pseudonym_key_file),
-        signer=RecordSigner.from_file(settings.record_signing_key_file, settings.record_signing_key_id),
         clock=clock or SystemClock(),
     )
 
@@ -147,12 +147,14 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     publisher = KafkaPublisher(silta_connection(settings), settings.kafka_request_timeout_ms)
     wake = _Wake()
     units = UnitOfWorkFactory(sessions, clock, wake)
-    relay = OutboxRelay(units, publisher, settings.relay_batch_size, settings.relay_poll_interval_s)
+    record_keys = LiveKeyRing(settings.key_dir)
+    seals = RecordSeals(record_keys)
+    relay = OutboxRelay(units, publisher, seals, settings.relay_batch_size, settings.relay_poll_interval_s)
     wake.relay = relay
     pipeline = build_pipeline(settings, clock)
     jwks = load_jwks(settings.auth_jwks_file)
     ids = MessageIds(settings.pseudonym_key_file.read_bytes())
-    receipts = ReceiptWriter(pipeline.signer, ids)
+    receipts = ReceiptWriter(ids)
     committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake)
     services = ServiceLayer(
         settings=settings,
@@ -170,9 +172,11 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         ),
         data_subjects=DataSubjectQuery(pipeline.pseudonyms),
         mandates=MandateRegistry(pipeline.pseudonyms),
+        party_keys=PartyKeyRegistry(),
+        record_keys=record_keys,
     )
     processor = RecordProcessor(
-        units, OrganiserRecordIntake(pipeline, receipts), RetryPolicy(max_attempts=settings.inbound_max_attempts)
+        units, OrganiserRecordIntake(pipeline, receipts, seals), RetryPolicy(max_attempts=settings.inbound_max_attempts)
     )
     return Runtime(
         settings=settings,

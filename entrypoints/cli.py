@@ -12,6 +12,7 @@ from pathlib import Path
 
 from broker.settings import Settings
 from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
+from entrypoints.org_commands import add_org_key_commands, add_record_key_options
 
 
 def serve(settings: Settings) -> None:
@@ -45,17 +46,16 @@ def cmd_serve(_args: argparse.Namespace) -> int:
 def ensure_local_keys(settings: Settings) -> list[str]:
     """Create whichever local keys are missing; a line per key saying where it is."""
     from broker.audit.pseudonym import ensure_pseudonym_key
-    from broker.crypto.keys import ensure_ed25519_key, public_key_pem
+    from broker.crypto.keyring import ensure_key_ring
     from broker.crypto.tokens import ensure_dev_keys
 
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     ensure_pseudonym_key(settings.pseudonym_key_file)
-    public = settings.record_signing_key_file.with_suffix(".pub.pem")
-    public.write_text(public_key_pem(ensure_ed25519_key(settings.record_signing_key_file)))
+    ensure_key_ring(settings.key_dir)
     return [
         f"token signing key: {settings.dev_signing_key_file} (public keys: {settings.auth_jwks_file})",
         f"pseudonym key: {settings.pseudonym_key_file}",
-        f"record signing key: {settings.record_signing_key_file} (public half for organisers: {public})",
+        f"record keys: {settings.key_dir} (public keys for organisers: GET /.well-known/jwks.json)",
     ]
 
 
@@ -120,10 +120,13 @@ def cmd_org_listen(args: argparse.Namespace) -> int:
     """Print each message arriving for an organiser: type, message id, case id."""
     from adapters.municipality.listen import listen
     from entrypoints.kafka_commands import party_connection
+    from entrypoints.org_commands import record_keys
 
+    settings = Settings()
     with contextlib.suppress(KeyboardInterrupt):
-        connection = party_connection(args, args.org, Settings())
-        asyncio.run(listen(args.org, connection, args.group, args.max_messages, args.verify_key))
+        keys, silta = record_keys(args, args.org, settings)
+        connection = party_connection(args, args.org, settings)
+        asyncio.run(listen(args.org, connection, keys, silta, group=args.group, max_messages=args.max_messages))
     return 0
 
 
@@ -131,8 +134,11 @@ def cmd_org_send(args: argparse.Namespace) -> int:
     """Send XML files to Kela as an organiser: checked, then produced to silta.from.<org>.v1."""
     from adapters.municipality.send import send_files
     from entrypoints.kafka_commands import party_connection
+    from entrypoints.org_commands import record_keys
 
-    return asyncio.run(send_files(args.org, party_connection(args, args.org, Settings()), args.files))
+    settings = Settings()
+    keys, silta = record_keys(args, args.org, settings)
+    return asyncio.run(send_files(args.org, party_connection(args, args.org, settings), keys, silta, args.files))
 
 
 def cmd_route(args: argparse.Namespace) -> int:
@@ -285,19 +291,16 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--org", required=True, help="organiser id, e.g. hva-90")
     listen.add_argument("--group", default=None, help="consumer group (default <org>.case-system)")
     listen.add_argument("--max-messages", type=int, default=None, help="stop after this many")
-    listen.add_argument(
-        "--verify-key",
-        type=Path,
-        default=None,
-        help="Silta's record public key (PEM); unsigned or altered records show as invalid",
-    )
     add_bus_options(listen)
+    add_record_key_options(listen)
     listen.set_defaults(handler=cmd_org_listen)
     send = org.add_parser("send", help=cmd_org_send.__doc__)
     send.add_argument("--org", required=True, help="organiser id, e.g. hva-08")
     send.add_argument("files", nargs="+", type=Path, help="XML documents to send")
     add_bus_options(send)
+    add_record_key_options(send)
     send.set_defaults(handler=cmd_org_send)
+    add_org_key_commands(org)
     route = commands.add_parser("route", help=cmd_route.__doc__)
     route.add_argument("--type", required=True, help="message type, e.g. application-transfer")
     route.add_argument("codes", nargs="+", help="three-digit municipality codes")

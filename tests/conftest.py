@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.municipality.keys import OrganiserKeys, SiltaKeys, SiltaKeySource
 from broker.crypto.assertions import mint_guardian_assertion
-from broker.crypto.keys import ensure_ed25519_key
+from broker.crypto.keyring import KeyRing, ensure_key_ring
 from broker.crypto.tokens import Caller, mint_token, public_jwks
 from broker.settings import PROJECT_ROOT
 from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
@@ -33,9 +34,25 @@ from tests.support.databases import DatabaseClones, scratch_dir
 _PSEUDONYM_KEY = Path(tempfile.mkdtemp(prefix="silta-test-keys-")) / "pseudonym.key"
 _PSEUDONYM_KEY.write_bytes(b"k" * 32)
 os.environ["SILTA_PSEUDONYM_KEY_FILE"] = str(_PSEUDONYM_KEY)
-RECORD_KEY_FILE = _PSEUDONYM_KEY.with_name("record-signing-key.pem")
-RECORD_KEY = ensure_ed25519_key(RECORD_KEY_FILE)
-os.environ["SILTA_RECORD_SIGNING_KEY_FILE"] = str(RECORD_KEY_FILE)
+# Silta's record keys (a ring of its own) and every party's keys, as their case systems would hold them.
+KEY_DIR = _PSEUDONYM_KEY.with_name("record-keys")
+ensure_key_ring(KEY_DIR)
+os.environ["SILTA_KEY_DIR"] = str(KEY_DIR)
+PARTY_KEYS_DIR = _PSEUDONYM_KEY.with_name("party-keys")
+os.environ["SILTA_PARTY_KEYS_DIR"] = str(PARTY_KEYS_DIR)
+
+
+def silta_keys() -> SiltaKeySource:
+    """Silta's public keys as the organisers' clients fetch them, from the test ring as it is now."""
+    return SiltaKeySource.fixed(SiltaKeys.from_jwks(KeyRing.load(KEY_DIR).jwks()))
+
+
+def party_keys(party: str) -> OrganiserKeys:
+    """A party's own private keys (made by `register_local_party_keys` when the template database is built)."""
+    if not (PARTY_KEYS_DIR / party / "keys.json").exists():
+        OrganiserKeys.new(PARTY_KEYS_DIR, party)
+    return OrganiserKeys.load(PARTY_KEYS_DIR, party)
+
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"

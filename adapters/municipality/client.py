@@ -1,7 +1,9 @@
 """An async client for an organiser's case system: consume `silta.to.<org>.v1`.
 
-Each record is parsed safely, validated against its XSD and handed over as a
-typed message. The offset is committed only when the case system acknowledges
+Each record's signature is verified with Silta's published key (it covers the
+topic, so a record copied from another organiser's topic fails), then the
+payload is decrypted with the organiser's own key, parsed safely, validated
+against its XSD and handed over as a typed message. The offset is committed only when the case system acknowledges
 the delivery, so a crash before that means the record comes again: a case
 system deduplicates on `message_id`.
 """
@@ -15,18 +17,20 @@ from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.contract import HEADER_MESSAGE_ID, consumer_group, inbound_topic
+from adapters.municipality.keys import OrganiserKeys, SiltaKeySource
 from adapters.municipality.messages import (
     ApplicationTransfer,
     SiltaMessage,
     application_transfer_from_xml,
     silta_message_from_xml,
 )
-from broker.crypto.signing import verify_record
+from broker.crypto.sealing import decrypt, signature_key_id, verify
+from broker.domain import headers as hdr
 from broker.domain.catalogue import APPLICATION_TRANSFER
 from broker.domain.errors import ErrorCode, Rejection
+from broker.domain.parties import SILTA
 from broker.kafka.connection import KafkaConnection
 from broker.settings import PROJECT_ROOT
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
@@ -60,15 +64,17 @@ class OrganiserClient:
         self,
         org: str,
         connection: KafkaConnection,
+        keys: OrganiserKeys,
+        silta: SiltaKeySource,
         *,
         group_id: str | None = None,
         schema_dir: Path = PROJECT_ROOT / "schemas",
         from_beginning: bool = True,
         commit_every: int = 1,
-        verify_key: Ed25519PublicKey | None = None,
     ) -> None:
         self.org = org
-        self._verify_key = verify_key
+        self._keys = keys
+        self._silta = silta
         self._commit_every = commit_every
         self._acked: dict[TopicPartition, int] = {}
         self._unflushed = 0
@@ -97,7 +103,7 @@ class OrganiserClient:
     async def deliveries(self) -> AsyncIterator[Delivery]:
         """Every record as it arrives; call `ack` on each once it is processed."""
         async for record in self._consumer:
-            yield self._delivery(record)
+            yield await self._delivery(record)
 
     async def ack(self, delivery: Delivery) -> None:
         """Mark the delivery processed; its offset is committed now or, with `commit_every` > 1, soon.
@@ -116,18 +122,29 @@ class OrganiserClient:
             self._acked, self._unflushed = {}, 0
             await self._consumer.commit(offsets)
 
-    def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery:
+    async def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery:
         key = record.key.decode() if record.key is not None else None
         headers = {name: value.decode(errors="replace") for name, value in record.headers}
-        return Delivery(self._decode(record), record.topic, record.partition, record.offset, key, headers)
+        message = await self._decode(record.topic, headers, record.value or b"")
+        return Delivery(message, record.topic, record.partition, record.offset, key, headers)
 
-    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> ApplicationTransfer | SiltaMessage | InvalidRecord:
-        headers = {name: value.decode(errors="replace") for name, value in record.headers}
-        if self._verify_key is not None and not verify_record(self._verify_key, headers, record.value or b""):
-            rejection = Rejection(ErrorCode.SIGNATURE_INVALID, "the record is not signed by Silta, or was altered")
-            return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
+    async def _open(self, topic: str, headers: dict[str, str], value: bytes) -> bytes:
+        """Verify Silta's signature on this topic, then decrypt with this organiser's keys."""
+        key_id = signature_key_id(headers)
+        public_key = await self._silta.verification_key(key_id)
+        if public_key is None:
+            raise Rejection(ErrorCode.KEY_UNKNOWN, f"{key_id!r} is not one of Silta's published signing keys")
+        verify(topic, headers, value, public_key)
+        if headers.get(hdr.SENDER) != SILTA or headers.get(hdr.RECIPIENT) != self.org:
+            raise Rejection(ErrorCode.SEAL_INVALID, f"a record on {topic} must be from Silta to {self.org}")
+        return decrypt(headers, value, self._keys.decryption_keys)
+
+    async def _decode(
+        self, topic: str, headers: dict[str, str], value: bytes
+    ) -> ApplicationTransfer | SiltaMessage | InvalidRecord:
         try:
-            root = parse_untrusted(record.value or b"", self._limits)
+            plaintext = await self._open(topic, headers, value)
+            root = parse_untrusted(plaintext, self._limits)
             message_type = self._schemas.message_type_of(root)
             self._schemas.validate(root, message_type)
             if message_type is APPLICATION_TRANSFER:

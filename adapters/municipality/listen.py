@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from adapters.municipality.client import InvalidRecord, OrganiserClient
 from adapters.municipality.contract import inbound_topic
+from adapters.municipality.keys import OrganiserKeys, SiltaKeySource
 from broker.kafka.connection import KafkaConnection
 
 
 async def listen(
-    org: str, connection: KafkaConnection, group: str | None, max_messages: int | None, verify_key: Path | None = None
+    org: str,
+    connection: KafkaConnection,
+    keys: OrganiserKeys,
+    silta: SiltaKeySource,
+    *,
+    group: str | None,
+    max_messages: int | None,
 ) -> int:
-    """Print `type<TAB>message id<TAB>case id` per message and acknowledge it; returns the count."""
+    """Print `type<TAB>message id<TAB>case id` per message and acknowledge it; returns the count.
+
+    A record that does not verify, decrypt or validate shows as `invalid<TAB>message id<TAB>code`.
+    """
     count = 0
-    public_key = _public_key(verify_key) if verify_key is not None else None
-    async with OrganiserClient(org, connection, group_id=group, verify_key=public_key) as client:
+    async with OrganiserClient(org, connection, keys, silta, group_id=group) as client:
         print(f"listening on {inbound_topic(org)}", flush=True)
         async for delivery in client.deliveries():
             message = delivery.message
@@ -32,10 +36,3 @@ async def listen(
             if max_messages is not None and count >= max_messages:
                 break
     return count
-
-
-def _public_key(path: Path) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(path.read_bytes())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} is not an Ed25519 public key")
-    return key

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.municipality.keys import OrganiserKeys, SiltaKeySource
 from adapters.municipality.sender import OrganiserSender
 from broker.domain.errors import Rejection
 from broker.kafka.connection import KafkaConnection
 
 
-async def send_files(org: str, connection: KafkaConnection, files: list[Path]) -> int:
+async def send_files(
+    org: str, connection: KafkaConnection, keys: OrganiserKeys, silta: SiltaKeySource, files: list[Path]
+) -> int:
     """Check and send each file; prints `sent<TAB>type<TAB>id<TAB>topic/partition/offset` or why not. Exit code."""
     failed = 0
-    async with OrganiserSender(org, connection) as sender:
+    async with OrganiserSender(org, connection, keys, silta) as sender:
         for path in files:
             try:
                 sent = await sender.send(path.read_bytes())

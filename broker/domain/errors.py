@@ -40,6 +40,10 @@ class ErrorCode(StrEnum):
     MESSAGE_NOT_FOUND = "message-not-found"
     FILTERED_MESSAGE_INVALID = "filtered-message-invalid"
     SIGNATURE_INVALID = "signature-invalid"
+    SIGNATURE_MISSING = "signature-missing"
+    KEY_UNKNOWN = "key-unknown"
+    KEY_REVOKED = "key-revoked"
+    SEAL_INVALID = "seal-invalid"
     CORRELATION_MISSING = "correlation-missing"
     CORRELATION_UNKNOWN = "correlation-unknown"
     CORRELATION_WRONG_TYPE = "correlation-wrong-type"
@@ -101,7 +105,11 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.RECIPIENT_MISMATCH: ErrorSpec(422, "Recipient does not match routing"),
     ErrorCode.MESSAGE_NOT_FOUND: ErrorSpec(404, "Message not found"),
     ErrorCode.FILTERED_MESSAGE_INVALID: ErrorSpec(500, "Statutory filter produced an invalid message"),
-    ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "Record signature missing or invalid"),
+    ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "Record signature invalid"),
+    ErrorCode.SIGNATURE_MISSING: ErrorSpec(400, "Record not signed"),
+    ErrorCode.KEY_UNKNOWN: ErrorSpec(400, "Record signed with a key Silta does not know for its sender"),
+    ErrorCode.KEY_REVOKED: ErrorSpec(400, "Record signed with a revoked key"),
+    ErrorCode.SEAL_INVALID: ErrorSpec(400, "Record payload not sealed for its recipient, or its sealed header differs"),
     ErrorCode.CORRELATION_MISSING: ErrorSpec(422, "Message must name the message it answers"),
     ErrorCode.CORRELATION_UNKNOWN: ErrorSpec(422, "Answers a message Silta does not know"),
     ErrorCode.CORRELATION_WRONG_TYPE: ErrorSpec(422, "Answers a message of the wrong type"),

@@ -6,6 +6,8 @@ import re
 from enum import StrEnum
 
 KELA = "kela"
+SILTA = "silta"
+"""Silta itself, as the sender of its own receipts and notices."""
 _ORGANISER = re.compile(r"^hva-(0[1-9]|1[0-9]|2[01]|90)$")
 _MUNICIPALITY = re.compile(r"^kunta-\d{3}$")
 

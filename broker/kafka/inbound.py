@@ -197,4 +197,5 @@ class _FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # a
 
 
 def _inbound(record: ConsumerRecord[bytes, bytes]) -> InboundRecord:
-    return InboundRecord(RecordPosition(record.topic, record.partition, record.offset), record.value)
+    headers = {name: value.decode(errors="replace") for name, value in record.headers}
+    return InboundRecord(RecordPosition(record.topic, record.partition, record.offset), record.value, headers)

@@ -12,8 +12,7 @@ from lxml import etree
 
 from broker.domain.catalogue import CATALOGUE
 from broker.domain.envelope import ENVELOPE_NAMESPACE, Envelope
-from broker.domain.parties import KELA, PartyRole, role_of
-from broker.services.receipts import SILTA
+from broker.domain.parties import KELA, SILTA, PartyRole, role_of
 from broker.store.tables import Attachment, MessageRecord
 from broker.xml.envelope_reader import new_document
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.domain.catalogue import CATALOGUE
 from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.domain.lifecycle import Status
+from broker.domain.parties import SILTA
 from broker.pipeline import MessagePipeline
-from broker.services.receipts import SILTA
 from broker.store.tables import MessageRecord
 
 DECISION_TYPES = ("basic-decision-notice", "reduction-notice", "decision-notice")

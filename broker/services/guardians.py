@@ -20,12 +20,12 @@ from broker.domain.accepted import SaveOutcome
 from broker.domain.clock import finnish_date
 from broker.domain.disclosure import UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
+from broker.domain.parties import SILTA
 from broker.pipeline import MessagePipeline
 from broker.services.attachments import check_upload, store_attachment
 from broker.services.checks import admit
 from broker.services.guardian_upload import late_attachment, recipients_of
 from broker.services.guardian_view import PrincipalView, find_open_request, principal_view
-from broker.services.receipts import SILTA
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.audit_log import append_entries
 from broker.store.mandates import mandate_for, principals_of, spend_assertion

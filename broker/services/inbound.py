@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import insert
 
 from broker.crypto.tokens import Caller
+from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, SaveOutcome
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.identity_code import LOOKS_LIKE_IDENTITY_CODE
@@ -27,6 +28,7 @@ from broker.domain.topics import writer_of
 from broker.metrics import INBOUND_FAILURES, MESSAGES_ACCEPTED, MESSAGES_REJECTED
 from broker.pipeline import MessagePipeline
 from broker.services.checks import admit
+from broker.services.party_keys import RecordSeals
 from broker.services.receipts import ReceiptSubject, ReceiptWriter, RecordPosition
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.messages import insert_accepted, known_hashes
@@ -36,6 +38,7 @@ log = structlog.get_logger(__name__)
 _MESSAGE_ID = re.compile(
     rb"<(?:\w+:)?MessageId>([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})</(?:\w+:)?MessageId>"
 )
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CASE_ID = re.compile(rb"<(?:\w+:)?CaseId>([A-Za-z0-9][A-Za-z0-9._:/-]{0,63})</(?:\w+:)?CaseId>")
 
 
@@ -45,6 +48,7 @@ class InboundRecord:
 
     position: RecordPosition
     value: bytes | None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class InboundOutcome(StrEnum):
@@ -70,21 +74,23 @@ class Parking:
 class OrganiserRecordIntake:
     """The use case "an organiser's record arrives"."""
 
-    def __init__(self, pipeline: MessagePipeline, receipts: ReceiptWriter) -> None:
+    def __init__(self, pipeline: MessagePipeline, receipts: ReceiptWriter, seals: RecordSeals) -> None:
         self._pipeline = pipeline
         self._receipts = receipts
+        self._seals = seals
 
     async def handle(self, uow: UnitOfWork, record: InboundRecord) -> InboundOutcome:
         """Accept or reject one record and store the outcome with its receipt, in `uow`."""
         organiser = _organiser(record)
         if await self._handled_before(uow, record):
             return InboundOutcome.ALREADY_HANDLED
-        subject = _subject(record, organiser)
         try:
-            outcome, message = await self._admit(uow, record, organiser)
+            plaintext = await self._open(uow, record, organiser)
+            outcome, message = await self._admit(uow, plaintext, organiser)
         except Rejection as rejection:
             await self.park(uow, record, Parking(rejection))
             return InboundOutcome.REJECTED
+        subject = _subject(record, organiser, plaintext)
         receipt = self._receipts.technical(subject, uow.now, removed=message.removed_fields)
         stored = [message] if outcome is SaveOutcome.STORED else []
         await insert_accepted(uow.session, [*stored, receipt])
@@ -110,6 +116,7 @@ class OrganiserRecordIntake:
                 attempts=parking.attempts,
                 reference=parking.reference,
                 value=record.value,
+                headers=record.headers or None,
                 parked_at=uow.now,
             )
         )
@@ -121,13 +128,15 @@ class OrganiserRecordIntake:
         receipt_id = self._receipts.technical_receipt_id(record.position)
         return bool(await known_hashes(uow.session, [receipt_id]))
 
-    async def _admit(
-        self, uow: UnitOfWork, record: InboundRecord, organiser: str
-    ) -> tuple[SaveOutcome, AcceptedMessage]:
+    async def _open(self, uow: UnitOfWork, record: InboundRecord, organiser: str) -> bytes:
+        """Verify the organiser's signature first, then decrypt: nothing unverified reaches the parser."""
         if not record.value:
             raise Rejection(ErrorCode.XML_NOT_WELL_FORMED, "the record has no value", [ErrorItem("/", "empty")])
+        return await self._seals.open(uow, record.position.topic, organiser, record.headers, record.value)
+
+    async def _admit(self, uow: UnitOfWork, plaintext: bytes, organiser: str) -> tuple[SaveOutcome, AcceptedMessage]:
         try:
-            message = self._pipeline.accept(record.value, Caller(f"{organiser}-kafka", organiser))
+            message = self._pipeline.accept(plaintext, Caller(f"{organiser}-kafka", organiser))
         except Rejection as rejection:
             if rejection.code is ErrorCode.SENDER_MISMATCH:
                 raise dataclasses.replace(
@@ -155,12 +164,21 @@ def _organiser(record: InboundRecord) -> str:
     return organiser
 
 
-def _subject(record: InboundRecord, organiser: str) -> ReceiptSubject:
-    """Best effort: the message id and case id of a record, even one that is not valid XML."""
-    value = record.value or b""
-    message_id = _MESSAGE_ID.search(value)
+def _subject(record: InboundRecord, organiser: str, plaintext: bytes | None = None) -> ReceiptSubject:
+    """Best effort: the message id and case id of a record, even one that is not valid XML or not opened.
+
+    From the opened document when there is one; else the `silta-message-id` header (a sealed value shows neither).
+    """
+    value = plaintext if plaintext is not None else record.value or b""
+    found = _MESSAGE_ID.search(value)
+    message_id = found.group(1).decode() if found else _header_message_id(record)
     case_id = _CASE_ID.search(value)
     case = case_id.group(1).decode() if case_id else None
     if case is not None and LOOKS_LIKE_IDENTITY_CODE.search(case):
         case = None  # it would become the receipt's record key: even a mistyped code stays out of it
-    return ReceiptSubject(record.position, organiser, message_id.group(1).decode() if message_id else None, case)
+    return ReceiptSubject(record.position, organiser, message_id, case)
+
+
+def _header_message_id(record: InboundRecord) -> str | None:
+    claimed = record.headers.get(hdr.MESSAGE_ID, "")
+    return claimed if _UUID.fullmatch(claimed) else None

@@ -19,8 +19,8 @@ from sqlalchemy.orm import aliased
 from broker.domain.catalogue import INFORMATION_REQUEST, RECEIPT
 from broker.domain.clock import finnish_date
 from broker.domain.lifecycle import TRANSPORT, Event, Status
-from broker.domain.parties import PartyRole, role_of
-from broker.services.receipts import SILTA, ReceiptWriter
+from broker.domain.parties import SILTA, PartyRole, role_of
+from broker.services.receipts import ReceiptWriter
 from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from broker.store.messages import insert_accepted
 from broker.store.tables import MessageEvent, MessageRecord

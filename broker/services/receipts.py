@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from lxml import etree
 
 from broker.crypto.ids import MessageIds
-from broker.crypto.signing import RecordSigner
 from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord
 from broker.domain.catalogue import RECEIPT
 from broker.domain.disclosure import DisclosureFacts
 from broker.domain.envelope import Envelope
 from broker.domain.errors import ErrorItem, Rejection
+from broker.domain.parties import SILTA
 from broker.domain.topics import destination_of
 from broker.xml.envelope_reader import new_document
 
-SILTA = "silta"
 _MAX_ERRORS = 50
 _MAX_REMOVED = 200
 
@@ -56,8 +55,7 @@ class ReceiptSubject:
 class ReceiptWriter:
     """Writes the receipts and notices Silta sends itself, signed, with ids only Silta can derive."""
 
-    def __init__(self, signer: RecordSigner, ids: MessageIds) -> None:
-        self.signer = signer
+    def __init__(self, ids: MessageIds) -> None:
         self.ids = ids
 
     def technical(
@@ -98,7 +96,7 @@ class ReceiptWriter:
     def _silta_message(
         self, content: ReceiptContent, body: bytes, at: dt.datetime, extra_headers: dict[str, str] | None = None
     ) -> AcceptedMessage:
-        """A message Silta itself sends: no personal data, so nothing to filter; signed like every record."""
+        """A message Silta itself sends: no personal data, so nothing to filter; sealed like every record."""
         receipted = content.receipted_id
         headers = {
             hdr.MESSAGE_ID: content.receipt_id,
@@ -109,7 +107,6 @@ class ReceiptWriter:
             **({hdr.CORRELATION_ID: receipted} if receipted else {}),
             **(extra_headers or {}),
         }
-        headers.update(self.signer.signature_headers(headers, body))
         return AcceptedMessage(
             message_id=content.receipt_id,
             message_type=RECEIPT.name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broker.crypto.keyring import LiveKeyRing
 from broker.crypto.tokens import Caller, TokenVerifier
 from broker.pipeline import MessagePipeline
 from broker.services.attachment_desk import AttachmentDesk
@@ -16,6 +17,7 @@ from broker.services.guardians import GuardianDesk
 from broker.services.intake import MessageIntake
 from broker.services.kela_inbox import KelaInbox
 from broker.services.mandate_registry import MandateRegistry
+from broker.services.party_keys import PartyKeyRegistry
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 
@@ -34,6 +36,9 @@ class ServiceLayer:
     guardians: GuardianDesk
     data_subjects: DataSubjectQuery
     mandates: MandateRegistry
+    party_keys: PartyKeyRegistry
+    record_keys: LiveKeyRing
+    """Silta's own record keys: their public halves are the JWKS at `/.well-known/jwks.json`."""
 
     def caller(self, authorization: str | None) -> Caller:
         """The authenticated caller of a bearer token, or a `Rejection` (`token-missing`, `token-invalid`, …)."""

@@ -12,28 +12,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
+from typing import Protocol
 
 import structlog
 
+from broker.domain.accepted import OutboundRecord
 from broker.domain.parties import KELA
 from broker.domain.topics import KELA_INBOX
 from broker.kafka.publisher import Publisher, PublishError
 from broker.metrics import RECORDS_PUBLISHED
-from broker.services.unit_of_work import UnitOfWorkFactory
+from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from broker.store import inbox
 from broker.store.audit_log import append_entries
-from broker.store.messages import disclosure_entries, mark_published, pending_records, receipt_entries
+from broker.store.messages import (
+    PendingRecord,
+    disclosure_entries,
+    mark_published,
+    pending_records,
+    receipt_entries,
+)
 
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0
 
 
+class Sealer(Protocol):
+    """Seals records for their recipients: encrypted to the recipient, signed by Silta."""
+
+    async def seal_all(self, uow: UnitOfWork, records: Sequence[OutboundRecord]) -> list[OutboundRecord | None]:
+        """Each record sealed, or None where its recipient has no encryption key yet."""
+
+
 class OutboxRelay:
     """Moves outbox rows to the bus, woken on each commit and polling as a fallback."""
 
-    def __init__(self, units: UnitOfWorkFactory, publisher: Publisher, batch_size: int, poll_interval_s: float) -> None:
+    def __init__(
+        self, units: UnitOfWorkFactory, publisher: Publisher, sealer: Sealer, batch_size: int, poll_interval_s: float
+    ) -> None:
         self._units = units
         self._publisher = publisher
+        self._sealer = sealer
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
@@ -65,9 +84,7 @@ class OutboxRelay:
             pending = await pending_records(session, self._batch_size)
             if not pending:
                 return 0
-            to_kafka = [p.record for p in pending if p.record.topic != KELA_INBOX]
-            if to_kafka:
-                await self._publisher.publish(to_kafka)
+            pending = await self._publish(uow, pending)
             published_at = uow.clock.now()
             await mark_published(session, pending, published_at)
             to_inbox = [p.message_id for p in pending if p.record.topic == KELA_INBOX]
@@ -78,6 +95,18 @@ class OutboxRelay:
         RECORDS_PUBLISHED.inc(len(pending))
         log.info("outbox_published", count=len(pending))
         return len(pending)
+
+    async def _publish(self, uow: UnitOfWork, pending: list[PendingRecord]) -> list[PendingRecord]:
+        """Seal and publish the Kafka-bound rows; returns the rows done (a recipient without a key waits)."""
+        to_kafka = [p for p in pending if p.record.topic != KELA_INBOX]
+        sealed = await self._sealer.seal_all(uow, [p.record for p in to_kafka])
+        held = {p.outbox_id for p, s in zip(to_kafka, sealed, strict=True) if s is None}
+        if held:
+            log.error("outbox_recipient_key_missing", held=len(held))
+        ready = [s for s in sealed if s is not None]
+        if ready:
+            await self._publisher.publish(ready)
+        return [p for p in pending if p.outbox_id not in held]
 
     async def _run(self) -> None:
         backoff = 0.5

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -157,6 +158,8 @@ class ParkedRecord(Base):
     reference: Mapped[str | None] = mapped_column(String(36))
     """For an `internal-error`: the reference in the receipt and in the service log."""
     value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    """The record's headers (its signature among them), so that a replay sees the record as it came."""
     parked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("topic", "kafka_partition", "kafka_offset", name="uq_parked_position"),)
@@ -212,3 +215,19 @@ class SpentAssertion(Base):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class PartyKey(Base):
+    """A party's public key: Ed25519 to verify what it signs, X25519 to encrypt to it."""
+
+    __tablename__ = "party_keys"
+
+    key_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    party: Mapped[str] = mapped_column(String(32), index=True)
+    use: Mapped[str] = mapped_column(String(8))
+    """`sig` or `enc`."""
+    jwk: Mapped[str] = mapped_column(Text)
+    """The public JWK, as registered."""
+    source: Mapped[str] = mapped_column(String(512))
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import httpx
 
-from adapters.municipality.sender import OrganiserSender, SentMessage
+from adapters.municipality.sender import OrganiserSender, Outgoing, SentMessage
 from devinfra.kafka import LocalKafka
+from tests.conftest import party_keys, silta_keys
 
 
 async def send_as_organiser(
     kafka: LocalKafka, document: bytes, org: str = "hva-08", *, check: bool = True
 ) -> SentMessage:
     """Produce one document to `silta.from.<org>.v1` as the organiser's case system would."""
-    async with OrganiserSender(org, kafka.connection(org)) as sender:
+    async with OrganiserSender(org, kafka.connection(org), party_keys(org), silta_keys()) as sender:
         if check:
             return await sender.send(document)
-        return await sender.send_unchecked(document, "unchecked", "unchecked", "unchecked-case")
+        return await sender.send_unchecked(document, Outgoing("unchecked", "unchecked", "unchecked-case"))
 
 
 async def inbox_items(

@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
 from adapters.municipality.contract import inbound_topic
+from adapters.municipality.keys import SiltaKeySource
 from devinfra.kafka import LocalKafka
+from tests.conftest import party_keys, silta_keys
 from tests.support.waiting import wait_until
 
 
@@ -22,7 +23,7 @@ async def collect(
     *,
     timeout_s: float = 30.0,
     until_quiet: Callable[[], Awaitable[bool]] | None = None,
-    verify_key: Ed25519PublicKey | None = None,
+    silta: SiltaKeySource | None = None,
     by: Callable[[Delivery], str | None] | None = None,
 ) -> list[Delivery]:
     """Deliveries of the given message ids on `silta.to.<org>.v1`, read with a fresh consumer group.
@@ -38,7 +39,8 @@ async def collect(
     read_up_to: dict[int, int] = {}
     all_arrived = asyncio.Event()
     group = f"{org}.test-{uuid.uuid4().hex}"  # the organiser's ACLs allow only groups prefixed with its id
-    async with OrganiserClient(org, kafka.connection(org), group_id=group, verify_key=verify_key) as client:
+    source = silta or silta_keys()
+    async with OrganiserClient(org, kafka.connection(org), party_keys(org), source, group_id=group) as client:
 
         async def read() -> None:
             async for delivery in client.deliveries():

@@ -17,7 +17,7 @@ from broker.store.tables import MessageRecord, OutboxRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import application_transfer
 from entrypoints.bootstrap import Runtime
-from tests.conftest import KELA, RECORD_KEY
+from tests.conftest import KELA
 from tests.integration.api_helpers import wait_for_status
 from tests.integration.kafka_helpers import collect, delivered_ids
 from tests.support.databases import outbox_drained
@@ -191,17 +191,21 @@ async def test_group_commit_stores_every_message_once(services: Runtime) -> None
 async def test_the_organiser_client_verifies_silta_signatures(
     api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
 ) -> None:
-    """With Silta's public key, a real record is accepted and a forged one on the topic is signature-invalid."""
+    """A real record opens; one written to the topic with Silta's credentials but not its key is signature-invalid."""
     genuine, forged = str(uuid.uuid4()), str(uuid.uuid4())
     await api.post("/kela/v1/messages", headers=_headers(token_for()), content=application_transfer(genuine))
     producer = AIOKafkaProducer(**kafka.connection().client_options())
     await producer.start()
     try:
-        headers = [("silta-message-id", forged.encode()), ("silta-signature", b"AAAA")]
+        headers = [
+            ("silta-message-id", forged.encode()),
+            ("silta-signature", b"AAAA"),
+            ("silta-signature-key", b"silta-signing-1"),
+        ]
         await producer.send_and_wait("silta.to.hva-90.v1", application_transfer(forged), key=b"X", headers=headers)
     finally:
         await producer.stop()
-    deliveries = await collect(kafka, "hva-90", {genuine, forged}, verify_key=RECORD_KEY.public_key())
+    deliveries = await collect(kafka, "hva-90", {genuine, forged})
     by_id = {delivered_ids([d])[0]: d.message for d in deliveries}
     assert isinstance(by_id[genuine], ApplicationTransfer)
     rejected = by_id[forged]

@@ -276,7 +276,7 @@ async def test_a_message_without_a_business_receipt_in_time_is_flagged(
     await wait_for_status(api, token_for(), message_id, "published")
     clock = ManualClock()
     units = UnitOfWorkFactory(services.sessions, clock, lambda: None)
-    sweep = OverdueSweep(ReceiptWriter(services.pipeline.signer, MessageIds(b"k" * 32)), dt.timedelta(hours=24))
+    sweep = OverdueSweep(ReceiptWriter(MessageIds(b"k" * 32)), dt.timedelta(hours=24))
     async with units() as uow:
         soon = await sweep.run(uow)
         await uow.commit()

@@ -24,12 +24,13 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from adapters.municipality.messages import SiltaMessage
-from adapters.municipality.sender import OrganiserSender, SentMessage
+from adapters.municipality.sender import OrganiserSender, Outgoing, SentMessage
 from broker.domain.envelope import ENVELOPE_NAMESPACE
 from broker.domain.errors import ErrorCode
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import LocalKafka
 from devinfra.samples import example_message
+from tests.conftest import party_keys, silta_keys
 from tests.integration.both_ways import inbox_items
 from tests.integration.kafka_helpers import collect, correlation_id
 from tests.support.xsd_strategies import any_organiser_document
@@ -68,10 +69,10 @@ def with_fresh_id(document: bytes) -> tuple[str, str, bytes]:
 async def produce(kafka: LocalKafka, documents: list[bytes]) -> list[tuple[str, SentMessage]]:
     """Produce every document as it is (Silta must judge it, not the sender's client), in order."""
     sent = []
-    async with OrganiserSender(ORG, kafka.connection(ORG)) as sender:
+    async with OrganiserSender(ORG, kafka.connection(ORG), party_keys(ORG), silta_keys()) as sender:
         for document in documents:
             message_id, case_id, body = with_fresh_id(document)
-            sent.append((message_id, await sender.send_unchecked(body, message_id, "fuzzed", case_id)))
+            sent.append((message_id, await sender.send_unchecked(body, Outgoing(message_id, "fuzzed", case_id))))
     return sent
 
 

@@ -24,8 +24,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from broker.settings import Settings
 from broker.store.migrate import upgrade_database
 from devinfra.postgres import LocalPostgres
+from entrypoints.org_commands import register_local_party_keys
 
 TEMPLATE = "silta_template"
 _MEMORY = Path("/dev/shm")  # noqa: S108  only a parent: each folder is a fresh mkdtemp
@@ -57,6 +59,7 @@ class DatabaseClones:
         """Create the template on the (fresh) server and migrate it to head with Alembic."""
         await self._execute(f'CREATE DATABASE "{self.template}"')
         await upgrade_database(self.server.url(self.template))
+        await register_local_party_keys(Settings(database_url=self.server.url(self.template)))
         await self._execute(f'ALTER DATABASE "{self.template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
 
     async def clone(self) -> str:

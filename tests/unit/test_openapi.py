@@ -31,9 +31,9 @@ def test_every_4xx_is_a_problem_document(document: dict[str, Any]) -> None:
 
 
 def test_credentials_are_stated_where_they_are_checked(document: dict[str, Any]) -> None:
-    """Every route but /health needs the bearer token and may answer 401/403; /guardian/v1 also the assertion."""
+    """Each route but /health and the JWKS needs a bearer token, may answer 401/403; /guardian/v1 also the assertion."""
     for path, operation in _operations(document):
-        if path.startswith("/health/"):
+        if path.startswith(("/health/", "/.well-known/")):
             assert "security" not in operation
             continue
         assert {"401", "403"} <= set(operation["responses"]), path

@@ -20,6 +20,7 @@ from broker.store.tables import AuditEntry, MessageRecord
 from devinfra.samples import application_transfer
 from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
+from tests.support.sealing import MarkingSealer
 
 PIPELINE = build_pipeline(Settings())
 
@@ -42,7 +43,7 @@ async def test_an_outage_loses_nothing_and_doubles_nothing(sessions: async_sessi
     """Two failed attempts leave every row pending; the third publishes each record once, in order."""
     ids = await _store(sessions, 5)
     publisher = InMemoryPublisher(outages=2)
-    relay = OutboxRelay(_units(sessions), publisher, batch_size=100, poll_interval_s=0.1)
+    relay = OutboxRelay(_units(sessions), publisher, MarkingSealer(), batch_size=100, poll_interval_s=0.1)
     for _ in range(2):
         with pytest.raises(PublishError):
             await relay.relay_once()
@@ -58,7 +59,9 @@ async def test_an_outage_loses_nothing_and_doubles_nothing(sessions: async_sessi
 async def test_logs_are_written_once_per_publication(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Failed attempts write no log entries; the publication writes 3 disclosures and 1 receipt per transfer."""
     await _store(sessions, 2)
-    relay = OutboxRelay(_units(sessions), InMemoryPublisher(outages=1), batch_size=100, poll_interval_s=0.1)
+    relay = OutboxRelay(
+        _units(sessions), InMemoryPublisher(outages=1), MarkingSealer(), batch_size=100, poll_interval_s=0.1
+    )
     with pytest.raises(PublishError):
         await relay.relay_once()
     await relay.relay_once()
@@ -66,3 +69,19 @@ async def test_logs_are_written_once_per_publication(sessions: async_sessionmake
         counts = dict((await session.execute(select(AuditEntry.chain, func.count()).group_by(AuditEntry.chain))).all())
         assert counts == {"disclosure": 6, "receipt": 2}
         assert (await verify_log(session))[1] is None
+
+
+async def test_records_go_out_sealed_and_wait_for_a_recipient_without_a_key(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every published record passed the sealer; a recipient with no key gets nothing until it has one."""
+    ids = await _store(sessions, 3)
+    publisher = InMemoryPublisher()
+    sealer = MarkingSealer(without_key=frozenset({"hva-90"}))
+    relay = OutboxRelay(_units(sessions), publisher, sealer, batch_size=100, poll_interval_s=0.1)
+    assert await relay.relay_once() == 0
+    assert publisher.records == []
+    sealer.without_key = frozenset()
+    assert await relay.relay_once() == 3
+    assert [r.headers["silta-message-id"] for r in publisher.records] == ids
+    assert {r.headers["test-sealed"] for r in publisher.records} == {"yes"}

@@ -19,6 +19,7 @@ from broker.store.tables import MessageRecord
 from devinfra.samples import application_transfer
 from entrypoints.bootstrap import build_pipeline
 from tests.conftest import KELA
+from tests.support.sealing import MarkingSealer
 
 
 async def test_a_body_is_kept_for_the_retention_period_and_emptied_after_it(
@@ -33,7 +34,7 @@ async def test_a_body_is_kept_for_the_retention_period_and_emptied_after_it(
     message = pipeline.accept(application_transfer(str(uuid.uuid4())), KELA)
     await committer.save(message)
     await committer.stop()
-    assert await OutboxRelay(units, InMemoryPublisher(), 10, 0.1).relay_once() == 1
+    assert await OutboxRelay(units, InMemoryPublisher(), MarkingSealer(), 10, 0.1).relay_once() == 1
 
     for days_later, purged in ((89, 0), (91, 1)):
         clock.set(message.accepted_at + dt.timedelta(days=days_later))
