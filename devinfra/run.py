@@ -6,19 +6,21 @@ A development launcher, not part of the installed package: `python -m devinfra.r
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import LocalKafka, fetch_kafka_jars
 from devinfra.kafka_config import KafkaPorts
-from entrypoints.cli import ensure_local_keys, serve
+from entrypoints.cli import ensure_local_keys, prepare_local_store, serve
 
 
 def run(kafka_data: Path) -> int:
     """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
     settings = Settings()
     ensure_local_keys(settings)
+    asyncio.run(prepare_local_store(settings))
     port = int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1])
     print(f"silta: starting Apache Kafka on 127.0.0.1:{port} (first run fetches the jars with Maven)", flush=True)
     mtls_port = int(settings.kafka_mtls_bootstrap_servers.rsplit(":", 1)[1])

@@ -59,6 +59,15 @@ def ensure_local_keys(settings: Settings) -> list[str]:
     ]
 
 
+async def prepare_local_store(settings: Settings) -> None:
+    """Local runs: the database migrated, every party's keys registered (as suppliers and an operator would)."""
+    from broker.store.migrate import upgrade_database
+    from entrypoints.org_commands import register_local_party_keys
+
+    await upgrade_database(settings.database_url)
+    await register_local_party_keys(settings)
+
+
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     """Apply the Alembic migrations to the configured database."""
     from broker.store.migrate import upgrade_database

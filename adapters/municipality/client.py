@@ -30,7 +30,6 @@ from broker.crypto.sealing import decrypt, signature_key_id, verify
 from broker.domain import headers as hdr
 from broker.domain.catalogue import APPLICATION_TRANSFER
 from broker.domain.errors import ErrorCode, Rejection
-from broker.domain.parties import SILTA
 from broker.kafka.connection import KafkaConnection
 from broker.settings import PROJECT_ROOT
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
@@ -135,8 +134,8 @@ class OrganiserClient:
         if public_key is None:
             raise Rejection(ErrorCode.KEY_UNKNOWN, f"{key_id!r} is not one of Silta's published signing keys")
         verify(topic, headers, value, public_key)
-        if headers.get(hdr.SENDER) != SILTA or headers.get(hdr.RECIPIENT) != self.org:
-            raise Rejection(ErrorCode.SEAL_INVALID, f"a record on {topic} must be from Silta to {self.org}")
+        if headers.get(hdr.RECIPIENT) != self.org:  # Silta signed it, for whom does it say?
+            raise Rejection(ErrorCode.SEAL_INVALID, f"a record on {topic} must be addressed to {self.org}")
         return decrypt(headers, value, self._keys.decryption_keys)
 
     async def _decode(

@@ -144,7 +144,8 @@ def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
         "SILTA_DEV_SIGNING_KEY_FILE": str(tmp_path / "dev-signing-key.pem"),
         "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
         "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
-        "SILTA_RECORD_SIGNING_KEY_FILE": str(tmp_path / "record-signing-key.pem"),
+        "SILTA_KEY_DIR": str(tmp_path / "keys"),
+        "SILTA_PARTY_KEYS_DIR": str(tmp_path / "party-keys"),
     }
 
 

@@ -10,6 +10,7 @@ Each output the README shows in `# ` lines must match what really comes.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -21,7 +22,7 @@ import pytest
 
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import LocalKafka
-from entrypoints.cli import ensure_local_keys
+from entrypoints.cli import ensure_local_keys, prepare_local_store
 from tests.e2e.conftest import ServiceProcess, make_run_env
 from tests.e2e.readme_shell import (
     Command,
@@ -44,12 +45,15 @@ def readme_service(own_kafka: LocalKafka, tmp_path: Path) -> Iterator[ServicePro
     assert shutil.which("curl"), "the README's blocks need curl (.ci/run installs it)"
     env = make_run_env(own_kafka, tmp_path)
     settings = Settings(
+        database_url=env["SILTA_DATABASE_URL"],
         dev_signing_key_file=Path(env["SILTA_DEV_SIGNING_KEY_FILE"]),
         auth_jwks_file=Path(env["SILTA_AUTH_JWKS_FILE"]),
         pseudonym_key_file=Path(env["SILTA_PSEUDONYM_KEY_FILE"]),
-        record_signing_key_file=Path(env["SILTA_RECORD_SIGNING_KEY_FILE"]),
+        key_dir=Path(env["SILTA_KEY_DIR"]),
+        party_keys_dir=Path(env["SILTA_PARTY_KEYS_DIR"]),
     )
     ensure_local_keys(settings)  # as `make run` does before it serves
+    asyncio.run(prepare_local_store(settings))
     service = ServiceProcess(env, tmp_path / "service.log")
     service.start()
     yield service
