@@ -33,6 +33,7 @@ from tests.e2e.readme_shell import (
     skipped_lines,
     split_outputs,
 )
+from tests.support.segments import clear_text_in_segments
 
 README = PROJECT_ROOT / "README.md"
 PRELUDE = 'curl() { command curl --fail-with-body "${@//127.0.0.1:8080/127.0.0.1:$SILTA_API_PORT}"; }'
@@ -90,8 +91,13 @@ def _failure(commands: list[Command], result: subprocess.CompletedProcess[str], 
     )
 
 
-def test_every_shell_block_of_the_readme_runs_and_prints_what_it_shows(readme_service: ServiceProcess) -> None:
-    """The README's blocks, in order, run without error and print what their `# ` lines show."""
+def test_every_shell_block_of_the_readme_runs_and_prints_what_it_shows(
+    readme_service: ServiceProcess, own_kafka: LocalKafka
+) -> None:
+    """The README's blocks, in order, run without error and print what their `# ` lines show.
+
+    Afterwards the broker's data folder holds none of what went over it in clear: no identity code, no element.
+    """
     commands = parse_commands(README.read_text())
     result = _run_bash(bash_script(commands, PRELUDE), readme_service.env)
     assert result.returncode == 0, _failure(commands, result, readme_service.log)
@@ -99,6 +105,7 @@ def test_every_shell_block_of_the_readme_runs_and_prints_what_it_shows(readme_se
     outputs = split_outputs(result.stdout, len(commands))
     problems = [problem for c, out in zip(commands, outputs, strict=True) if (problem := mismatch(c, out))]
     assert not problems, "\n\n".join(problems)
+    assert clear_text_in_segments(own_kafka.data_dir) == []
 
 
 def test_only_the_make_commands_are_left_out() -> None:
