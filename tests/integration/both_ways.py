@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import httpx
 
+from adapters.municipality.keys import SiltaKeySource
 from adapters.municipality.sender import OrganiserSender, Outgoing, SentMessage
 from devinfra.kafka import LocalKafka
 from tests.conftest import party_keys, silta_keys
 
 
 async def send_as_organiser(
-    kafka: LocalKafka, document: bytes, org: str = "hva-08", *, check: bool = True
+    kafka: LocalKafka,
+    document: bytes,
+    org: str = "hva-08",
+    *,
+    check: bool = True,
+    silta: SiltaKeySource | None = None,
 ) -> SentMessage:
-    """Produce one document to `silta.from.<org>.v1` as the organiser's case system would."""
-    async with OrganiserSender(org, kafka.connection(org), party_keys(org), silta_keys()) as sender:
+    """Produce one document to `silta.from.<org>.v1` as the organiser's case system would: sealed for Silta."""
+    async with OrganiserSender(org, kafka.connection(org), party_keys(org), silta or silta_keys()) as sender:
         if check:
             return await sender.send(document)
         return await sender.send_unchecked(document, Outgoing("unchecked", "unchecked", "unchecked-case"))
