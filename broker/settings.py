@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     """Silta's record keys (Ed25519 signing, X25519 encryption, each with an id) and `ring.json`; see `silta keys`."""
     party_keys_dir: Path = Path(".silta/party-keys")
     """Local runs only: the organisers' private keys, as their case systems would hold them (`silta org keys new`)."""
-    silta_jwks_url: str = ""
+    record_jwks_url: str = ""
     """Where the reference client fetches Silta's public keys; empty: this service's `/.well-known/jwks.json`."""
 
     relay_enabled: bool = True

@@ -32,10 +32,10 @@ def add_record_key_options(parser: argparse.ArgumentParser) -> None:
     keys.add_argument("--silta-jwks", default=None, help="Silta's JWKS: a URL or a file (default: the local service)")
 
 
-def silta_jwks_url(settings: Settings) -> str:
-    """Where Silta's JWKS is: `SILTA_SILTA_JWKS_URL`, or this service's own `/.well-known/jwks.json`."""
-    if settings.silta_jwks_url:
-        return settings.silta_jwks_url
+def record_jwks_url(settings: Settings) -> str:
+    """Where Silta's JWKS is: `SILTA_RECORD_JWKS_URL`, or this service's own `/.well-known/jwks.json`."""
+    if settings.record_jwks_url:
+        return settings.record_jwks_url
     scheme = "https" if getattr(settings, "api_tls_cert_file", None) else "http"
     return f"{scheme}://{settings.api_host}:{settings.api_port}/.well-known/jwks.json"
 
@@ -43,7 +43,7 @@ def silta_jwks_url(settings: Settings) -> str:
 def record_keys(args: argparse.Namespace, party: str, settings: Settings) -> tuple[OrganiserKeys, SiltaKeySource]:
     """The party's own keys and a source of Silta's, from the options or the local run's defaults."""
     keys = OrganiserKeys.load(args.keys_dir or settings.party_keys_dir, party)
-    return keys, SiltaKeySource(args.silta_jwks or silta_jwks_url(settings))
+    return keys, SiltaKeySource(args.silta_jwks or record_jwks_url(settings))
 
 
 def cmd_org_keys_new(args: argparse.Namespace) -> int:

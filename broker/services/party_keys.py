@@ -10,6 +10,7 @@ it seals a record for a party to that party's newest encryption key.
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -114,9 +115,19 @@ class RecordSeals:
 
 
 def _okp(jwk: Mapping[str, Any]) -> OKPKey:
-    return OKPKey.import_key(dict(jwk))
+    return _okp_of(str(jwk.get("kid", "")), str(jwk["crv"]), str(jwk["x"]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _okp_of(kid: str, curve: str, x: str) -> OKPKey:
+    """A parsed public key, kept: keys are immutable, and parsing one per record costs more than sealing."""
+    return OKPKey.import_key({"kty": "OKP", "crv": curve, "x": x, "kid": kid})
 
 
 def _ed25519(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
-    raw = base64.urlsafe_b64decode(str(jwk["x"]) + "=" * (-len(str(jwk["x"])) % 4))
-    return Ed25519PublicKey.from_public_bytes(raw)
+    return _ed25519_of(str(jwk["x"]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _ed25519_of(x: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
