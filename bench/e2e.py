@@ -47,6 +47,7 @@ from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port, wait_for_port
 from devinfra.postgres import LocalPostgres
 from devinfra.samples import application_transfer
+from devinfra.segments import clear_text_in_segments
 from entrypoints.org_commands import register_local_party_keys
 
 
@@ -187,6 +188,40 @@ def start_service(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return process
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What one run measured, printed under the names the notes and issues use."""
+
+    n: int
+    size: int
+    concurrency: int
+    workers: int
+    elapsed: float
+    service_cpu: float
+    ceiling: float
+    in_clear: list[str]
+
+    def print(self, t: Timings) -> None:
+        """The figures, one per line."""
+        rate = self.n / self.elapsed
+        print(
+            f"silta end-to-end benchmark: {self.n} transfers of {self.size} bytes, {self.concurrency} concurrent"
+            f" clients, {self.workers} service worker(s)"
+        )
+        print(f"  accepted messages/s         {rate:10.0f}")
+        accept, consume = t.accept_latency, t.consume_latency
+        print(f"  accept latency p50 / p99    {percentile(accept, 50):8.1f} / {percentile(accept, 99):.1f} ms")
+        print(f"  accept→consume p50 / p99    {percentile(consume, 50):8.1f} / {percentile(consume, 99):.1f} ms")
+        print(f"  service peak RSS            {t.peak_rss / 2**20:10.0f} MiB")
+        print(f"  service CPU per message     {self.service_cpu / self.n * 1000:10.2f} ms")
+        print(f"  raw aiokafka produce→consume{self.ceiling:10.0f} messages/s (ceiling)")
+        print(f"  silta / raw                 {rate / self.ceiling:10.2f}")
+        print(f"  found in clear on the broker{len(self.in_clear):10d} (identity codes or message elements)")
+        for where in self.in_clear[:5]:
+            print(f"    {where}")
+        print(f"  machine: {os.cpu_count()} cores; PostgreSQL, Kafka, the service and this load generator share them")
+
+
 def local_keys(work: Path) -> Ed25519PrivateKey:
     """The token key (returned), the pseudonym key and Silta's record keys under `work`."""
     key = Ed25519PrivateKey.generate()
@@ -224,7 +259,6 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
         service = start_service(env, work / "service.log")
         token = mint_token(key, "kela", "silta-local", "silta")
         documents = [(mid, application_transfer(mid)) for mid in (str(uuid.uuid4()) for _ in range(n))]
-        size = len(documents[0][1])
         t = Timings()
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch_rss(service.pid, t, stop))
@@ -237,21 +271,10 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
         service_cpu = tree_cpu_seconds(service.pid) - cpu_before
         stop.set()
         await watcher
+        in_clear = clear_text_in_segments(kafka.data_dir)  # before the raw run, which writes plain payloads
         ceiling = await raw_ceiling(kafka, [d for _, d in documents])
-        rate = n / elapsed
-        print(
-            f"silta end-to-end benchmark: {n} transfers of {size} bytes, {concurrency} concurrent clients, "
-            f"{workers} service worker(s)"
-        )
-        print(f"  accepted messages/s         {rate:10.0f}")
-        accept, consume = t.accept_latency, t.consume_latency
-        print(f"  accept latency p50 / p99    {percentile(accept, 50):8.1f} / {percentile(accept, 99):.1f} ms")
-        print(f"  accept→consume p50 / p99    {percentile(consume, 50):8.1f} / {percentile(consume, 99):.1f} ms")
-        print(f"  service peak RSS            {t.peak_rss / 2**20:10.0f} MiB")
-        print(f"  service CPU per message     {service_cpu / n * 1000:10.2f} ms")
-        print(f"  raw aiokafka produce→consume{ceiling:10.0f} messages/s (ceiling)")
-        print(f"  silta / raw                 {rate / ceiling:10.2f}")
-        print(f"  machine: {os.cpu_count()} cores; PostgreSQL, Kafka, the service and this load generator share them")
+        figures = Figures(n, len(documents[0][1]), concurrency, workers, elapsed, service_cpu, ceiling, in_clear)
+        figures.print(t)
     finally:
         if service is not None:
             service.terminate()

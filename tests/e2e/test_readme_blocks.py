@@ -22,6 +22,7 @@ import pytest
 
 from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import LocalKafka
+from devinfra.segments import clear_text_in_segments
 from entrypoints.cli import ensure_local_keys, prepare_local_store
 from tests.e2e.conftest import ServiceProcess, make_run_env
 from tests.e2e.readme_shell import (
@@ -33,7 +34,6 @@ from tests.e2e.readme_shell import (
     skipped_lines,
     split_outputs,
 )
-from tests.support.segments import clear_text_in_segments
 
 README = PROJECT_ROOT / "README.md"
 PRELUDE = 'curl() { command curl --fail-with-body "${@//127.0.0.1:8080/127.0.0.1:$SILTA_API_PORT}"; }'

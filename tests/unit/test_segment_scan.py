@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.segments import clear_text_in_segments
+from devinfra.segments import clear_text_in_segments
 
 
 def test_the_scan_finds_an_element_and_an_identity_code_and_passes_ciphertext(tmp_path: Path) -> None:
