@@ -151,7 +151,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     wake.relay = relay
     pipeline = build_pipeline(settings, clock)
     jwks = load_jwks(settings.auth_jwks_file)
-    ids = MessageIds(settings.pseudonym_key_file.read_bytes())
+    ids = MessageIds(pipeline.pseudonyms.id_secret)  # version 1's key: a rotation never changes an id
     receipts = ReceiptWriter(pipeline.signer, ids)
     committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake)
     services = ServiceLayer(
