@@ -79,7 +79,7 @@ class GuardianDesk:
 
         Only portals reach this (the route table); the assertion itself must name the calling portal (`azp`).
         """
-        assertion = self._assertions.verify(assertion_header, portal)
+        assertion = await self._assertions.verify_live(assertion_header, portal)
         if not await spend_assertion(uow.session, assertion, uow.now):
             raise Rejection(ErrorCode.GUARDIAN_ASSERTION_REPLAYED, "the assertion was already used; get a fresh one")
         return Guardian(portal, assertion)

@@ -35,6 +35,6 @@ class ServiceLayer:
     data_subjects: DataSubjectQuery
     mandates: MandateRegistry
 
-    def caller(self, authorization: str | None) -> Caller:
+    async def caller(self, authorization: str | None) -> Caller:
         """The authenticated caller of a bearer token, or a `Rejection` (`token-missing`, `token-invalid`, …)."""
-        return self.verifier.verify(authorization)
+        return await self.verifier.verify_live(authorization)
