@@ -131,12 +131,18 @@ class JwksSource:
         return self._keys
 
     async def refresh_for(self, kid: str | None) -> None:
-        """Read the set again first if it is past its TTL or lacks `kid`, unless a read was tried too recently."""
-        if not self._due(kid):
-            return
-        async with self._lock:
-            if self._due(kid):  # another caller may have read it while this one waited
-                await self._read()
+        """Read the set again first if it is past its TTL or lacks `kid`, unless a read was tried too recently.
+
+        A caller whose key id is missing while another's read is under way waits for that read (at a cold
+        start with a URL, every first caller does); one whose key is there goes on with the set as it is.
+        """
+        if self._due(kid):
+            async with self._lock:
+                if self._due(kid):  # another caller may have read it while this one waited
+                    await self._read()
+        elif self._lock.locked() and kid is not None and kid not in self._keys:
+            async with self._lock:
+                pass
 
     def _due(self, kid: str | None) -> bool:
         if self._loader is None:

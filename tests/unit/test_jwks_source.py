@@ -207,7 +207,7 @@ def server(tmp_path: Path) -> Iterator[JwksServer]:
 async def test_the_url_source_fetches_on_the_first_token_and_on_a_new_key_id(
     server: JwksServer, tmp_path: Path, ticks: Ticks
 ) -> None:
-    """Over HTTPS trusting the test CA: one fetch at the first token, none for the next, one for a new key id."""
+    """Over HTTPS trusting the test CA: one fetch for the first tokens at once, none after, one for a new key id."""
     settings = Settings(auth_jwks_url=server.url, auth_jwks_ca_file=server.ca_file, auth_jwks_file=tmp_path / "none")
     wired = token_keys(settings)  # the URL wins over the (missing) file, and nothing is fetched at start
     assert (dict(wired.keys), server.requests) == ({}, 0)
@@ -215,8 +215,9 @@ async def test_the_url_source_fetches_on_the_first_token_and_on_a_new_key_id(
     assert (set(wired.keys), server.requests) == ({"idp-1"}, 1)
     loader = UrlJwks(server.url, 2, server.ca_file)
     verifier = _verifier(JwksSource(loader, ttl_s=TTL_S, min_interval_s=MIN_INTERVAL_S, monotonic=ticks))
-    for _ in range(3):
-        assert (await verifier.verify_live(_bearer(OLD, "idp-1"))).party == "kela"
+    first_callers = [verifier.verify_live(_bearer(OLD, "idp-1")) for _ in range(20)]  # all wait for one fetch
+    assert {caller.party for caller in await asyncio.gather(*first_callers)} == {"kela"}
+    assert (await verifier.verify_live(_bearer(OLD, "idp-1"))).party == "kela"
     assert server.requests == 2
     server.document = _jwks((OLD, "idp-1"), (NEW, "idp-2"))
     ticks.now += MIN_INTERVAL_S
