@@ -66,7 +66,9 @@ class MessageRecord(Base):
     purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     """When the retention run emptied the body; the log entries stay."""
     subject: Mapped[str | None] = mapped_column(String(64), index=True)
-    """Keyed pseudonym of the data subject (never the identity code): finds a principal's messages."""
+    """Keyed pseudonym of the data subject (never the identity code): finds a principal's messages.
+
+    Made with the pseudonym key version its `disclosure` facts name (`pseudonym_version`; none: version 1)."""
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     """For a request for further information: when the answer is due (14 a §)."""
 
