@@ -49,10 +49,16 @@ def settings(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 async def _rotate(services: Runtime, capsys: pytest.CaptureFixture[str]) -> str:
     """`silta keys rotate --pseudonym`, then wait until the running service writes with the new version."""
+    capsys.readouterr()  # the service's own log lines so far
     assert main(["keys", "rotate", "--pseudonym"]) == 0
-    kid = capsys.readouterr().out.strip()
+    [kid] = _printed(capsys, "pseudonym-")
     await wait_until(lambda: services.pipeline.pseudonyms.current().kid == kid, 5, what=f"the service uses {kid}")
     return kid
+
+
+def _printed(capsys: pytest.CaptureFixture[str], prefix: str) -> list[str]:
+    """The lines a command printed that start with `prefix` (the running service logs to the same output)."""
+    return [line for line in capsys.readouterr().out.splitlines() if line.startswith(prefix)]
 
 
 async def _transfer(api: httpx.AsyncClient, token: str) -> str:
@@ -159,10 +165,11 @@ async def test_a_version_still_needed_is_retired_only_when_forced(
     assert first in await _disclosures(api, token_for(DATA_PROTECTION))
 
     assert await asyncio.to_thread(main, ["keys", "retire", "pseudonym-1", "--force"]) == 0
-    assert capsys.readouterr().out.strip() == "retired pseudonym-1"
+    assert _printed(capsys, "retired ") == ["retired pseudonym-1"]
     await wait_until(lambda: len(services.pipeline.pseudonyms.live()) == 1, 5, what="version 1 retired in service")
     assert first not in await _disclosures(api, token_for(DATA_PROTECTION))  # the documented consequence
     assert main(["keys", "list"]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split("\t")[:3] == ["pseudonym", "pseudonym-1", "retired"]
+    states = [line.split("\t")[1:3] for line in _printed(capsys, "pseudonym\t")]
+    assert states == [["pseudonym-1", "retired"], ["pseudonym-2", "current"]]
     async with services.sessions() as session:
         assert (await verify_log(session))[1] is None
