@@ -52,12 +52,12 @@ def roles_of(method: str, path: str) -> frozenset[Role]:
     return ROUTE_ROLES.get((method.upper(), path), frozenset())
 
 
-def check_access(services: ServiceLayer, authorization: str | None, method: str, path: str) -> None:
+async def check_access(services: ServiceLayer, authorization: str | None, method: str, path: str) -> None:
     """Admit the caller only if its token is good and the table lists its role for this operation.
 
     Raises `token-missing`/`token-invalid` (401), `client-unknown` or `client-not-allowed` (403).
     """
-    caller = services.caller(authorization)
+    caller = await services.caller(authorization)
     admitted = roles_of(method, path)
     if caller.role not in admitted:
         names = ", ".join(sorted(admitted)) or "no"
@@ -73,7 +73,7 @@ class AccessChecked(APIRoute):
 
         async def checked(request: Request) -> Response:
             services: ServiceLayer = request.app.state.services
-            check_access(services, request.headers.get("authorization"), request.method, self.path_format)
+            await check_access(services, request.headers.get("authorization"), request.method, self.path_format)
             return await handler(request)
 
         return checked

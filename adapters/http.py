@@ -38,7 +38,7 @@ Services = Annotated[ServiceLayer, Depends(service_layer)]
 
 async def authenticated(request: Request, services: Services) -> Caller:
     """The caller of the request, by its bearer token; `token-missing`/`token-invalid`/`client-unknown` if none."""
-    return services.caller(request.headers.get("authorization"))
+    return await services.caller(request.headers.get("authorization"))
 
 
 Authenticated = Annotated[Caller, Depends(authenticated)]

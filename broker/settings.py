@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     auth_jwks_file: Path = Path(".silta/jwks.json")
+    auth_jwks_url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    """The identity provider's JWKS over HTTPS; when set, the token keys come from it instead of the file."""
+    auth_jwks_ca_file: Path | None = None
+    """CA certificates (PEM) to trust for `auth_jwks_url` instead of the system's."""
+    auth_jwks_ttl_s: float = Field(default=300, gt=0)
+    """The token keys are read again once this old: a key the provider removed stops verifying within it."""
+    auth_jwks_min_reread_s: float = Field(default=10, gt=0)
+    """A token naming an unknown key id has the keys read again, but at most this often (failed reads too)."""
+    auth_jwks_timeout_s: float = Field(default=5, gt=0)
+    """Connect and read timeout of one fetch of `auth_jwks_url`."""
     auth_issuer: str = "silta-local"
     auth_audience: str = "silta"
     auth_clients: dict[str, str] = Field(default_factory=lambda: dict(DEV_CLIENT_PARTIES))

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from broker.audit.pseudonym import Pseudonymiser
 from broker.crypto.assertions import AssertionVerifier
 from broker.crypto.ids import MessageIds
+from broker.crypto.jwks import token_keys
 from broker.crypto.keyring import LiveKeyRing
-from broker.crypto.tokens import TokenVerifier, load_jwks
+from broker.crypto.tokens import TokenVerifier
 from broker.domain.clock import Clock, SystemClock
 from broker.domain.routing import MunicipalityTable
 from broker.kafka.credentials import silta_connection
@@ -152,8 +153,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     relay = OutboxRelay(units, publisher, seals, settings.relay_batch_size, settings.relay_poll_interval_s)
     wake.relay = relay
     pipeline = build_pipeline(settings, clock)
-    jwks = load_jwks(settings.auth_jwks_file)
-    ids = MessageIds(settings.pseudonym_key_file.read_bytes())
+    jwks = token_keys(settings)  # one source for tokens and guardian assertions, read again when due
+    ids = MessageIds(pipeline.pseudonyms.id_secret)  # version 1's key: a rotation never changes an id
     receipts = ReceiptWriter(ids)
     committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake)
     services = ServiceLayer(

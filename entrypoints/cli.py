@@ -12,7 +12,9 @@ from pathlib import Path
 
 from broker.settings import Settings
 from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
+from entrypoints.key_commands import KEY_PURPOSES, add_key_commands
 from entrypoints.org_commands import add_org_key_commands, add_record_key_options
+from entrypoints.record_key_purposes import RECORD_KEY_PURPOSES
 
 
 def serve(settings: Settings) -> None:
@@ -288,8 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help=cmd_serve.__doc__).set_defaults(handler=cmd_serve)
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help=cmd_db_upgrade.__doc__).set_defaults(handler=cmd_db_upgrade)
-    keys = commands.add_parser("keys", help="local signing keys").add_subparsers(dest="keys_command", required=True)
+    keys = commands.add_parser("keys", help="Silta's keys: create, rotate, retire").add_subparsers(
+        dest="keys_command", required=True
+    )
     keys.add_parser("init", help=cmd_keys_init.__doc__).set_defaults(handler=cmd_keys_init)
+    add_key_commands(keys, [*KEY_PURPOSES, *RECORD_KEY_PURPOSES])
     token = commands.add_parser("token", help=cmd_token.__doc__)
     token.add_argument("--client", required=True, help="the client id, e.g. kela")
     token.add_argument("--minutes", type=int, default=60, help="how long the token is valid")

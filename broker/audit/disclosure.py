@@ -21,12 +21,14 @@ def disclosure_facts(
     tags = [f"{{{namespace}}}{name}" for namespace in namespaces for name in IDENTITY_CODE_ELEMENTS]
     codes = {(node.text or "").strip() for node in document.iter(*tags)}
     data_subject = document.findtext(f"{{{ENVELOPE_NAMESPACE}}}Envelope/{{{ENVELOPE_NAMESPACE}}}DataSubject")
+    key = pseudonyms.current()  # one version for every pseudonym of the message, even across a rotation
     return DisclosureFacts(
-        data_subject=pseudonyms.of(data_subject.strip()) if data_subject else None,
-        subjects=tuple(sorted(pseudonyms.of(code) for code in codes if code)),
+        data_subject=key.of(data_subject.strip()).value if data_subject else None,
+        subjects=tuple(sorted(key.of(code).value for code in codes if code)),
         categories=tuple(sorted({rule.path.split("/")[0] for rule in rules})),
         legal_bases=tuple(sorted({rule.legal_basis for rule in rules})),
         purposes=tuple(sorted({rule.purpose for rule in rules})),
         policy_version=policy.version,
         free_text=tuple(sorted({rule.path for rule in rules if rule.free_text})),
+        pseudonym_version=key.version,
     )

@@ -18,7 +18,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.crypto.tokens import DEV_KEY_ID, Caller, decode_signed, sign_claims
+from broker.crypto.jwks import JwksSource
+from broker.crypto.tokens import DEV_KEY_ID, Caller, decode_signed, sign_claims, unverified_kid
 from broker.domain.errors import ErrorCode, Rejection
 
 ASSERTION_HEADER = "X-Guardian-Assertion"
@@ -40,10 +41,15 @@ class GuardianAssertion:
 class AssertionVerifier:
     """Checks guardian assertions against the trusted keys, issuer and audience."""
 
-    def __init__(self, jwks: dict[str, Any], issuer: str, audience: str) -> None:
-        self._keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(jwks).keys}
+    def __init__(self, jwks: dict[str, Any] | JwksSource, issuer: str, audience: str) -> None:
+        self._keys = jwks if isinstance(jwks, JwksSource) else JwksSource.fixed(jwks)
         self._issuer = issuer
         self._audience = audience
+
+    async def verify_live(self, assertion: str | None, caller: Caller) -> GuardianAssertion:
+        """`verify`, after reading the keys again if they are past their TTL or lack the assertion's key id."""
+        await self._keys.refresh_for(unverified_kid(assertion))
+        return self.verify(assertion, caller)
 
     def verify(self, assertion: str | None, caller: Caller) -> GuardianAssertion:
         """The guardian the portal vouches for, or a 401 rejection saying why not."""
@@ -52,7 +58,7 @@ class AssertionVerifier:
                 ErrorCode.GUARDIAN_ASSERTION_MISSING, f"send the guardian's assertion in {ASSERTION_HEADER}"
             )
         try:
-            claims = decode_signed(assertion, self._keys, self._issuer, self._audience, ["sub", "jti", "azp"])
+            claims = decode_signed(assertion, self._keys.keys, self._issuer, self._audience, ["sub", "jti", "azp"])
         except jwt.PyJWTError as error:
             raise Rejection(
                 ErrorCode.GUARDIAN_ASSERTION_INVALID, f"the guardian assertion was refused: {error}"

@@ -6,6 +6,10 @@ retry), yet no sender may work out that id in advance and claim it with a
 message of its own. The id is an HMAC of what it stands for under a key only
 Silta holds (derived from the pseudonym key with HKDF, so no new secret has
 to be distributed), shaped as an RFC 9562 version 8 UUID.
+
+The secret is always version 1 of the pseudonym key (`Pseudonymiser.id_secret`,
+the bytes of `SILTA_PSEUDONYM_KEY_FILE`), never the current version: a rotation
+must not change the id of a retried receipt, or the store would keep both.
 """
 
 from __future__ import annotations

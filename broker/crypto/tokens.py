@@ -1,7 +1,9 @@
 """Who is calling: bearer JWTs checked against configured public keys.
 
 Tokens are EdDSA (Ed25519) JWTs with `iss`, `aud`, `exp` and a `client_id`
-claim; the key is chosen by the token's `kid` from a JWKS file. The client id
+claim; the key is chosen by the token's `kid` from a JWKS (a file or the
+identity provider's URL, read again on a TTL and on an unknown `kid`:
+`broker.crypto.jwks`). The client id
 gives the caller's role and the party it acts as (`broker.domain.clients`). `silta token` mints tokens for local
 runs with a development key; production tokens come from the identity
 provider whose public keys the JWKS file holds.
@@ -20,6 +22,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from broker.crypto.jwks import JwksSource
 from broker.crypto.keys import ensure_ed25519_key
 from broker.domain.clients import ClientGrant, Role
 from broker.domain.errors import ErrorCode, Rejection
@@ -42,25 +45,38 @@ class Caller:
 
 
 class TokenVerifier:
-    """Checks bearer tokens and maps their client to its role and party."""
+    """Checks bearer tokens and maps their client to its role and party.
 
-    def __init__(self, jwks: dict[str, Any], issuer: str, audience: str, clients: Mapping[str, ClientGrant]) -> None:
-        self._keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(jwks).keys}
+    The keys are a `JwksSource`: `verify_live` reads them again first when they are due (TTL, or a token
+    naming a key id they lack); `verify` checks against the keys as they are. A plain JWKS never changes.
+    """
+
+    def __init__(
+        self, jwks: dict[str, Any] | JwksSource, issuer: str, audience: str, clients: Mapping[str, ClientGrant]
+    ) -> None:
+        self._keys = jwks if isinstance(jwks, JwksSource) else JwksSource.fixed(jwks)
         self._issuer = issuer
         self._audience = audience
         self._clients = clients
         self._verified: dict[str, tuple[Caller, float]] = {}
+        self._generation = self._keys.generation
 
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str, clients: Mapping[str, ClientGrant]) -> TokenVerifier:
         """Load the public keys from a JWKS file."""
         return cls(load_jwks(path), issuer, audience, clients)
 
+    async def verify_live(self, authorization: str | None) -> Caller:
+        """`verify`, after reading the keys again if they are past their TTL or lack the token's key id."""
+        await self._keys.refresh_for(unverified_kid(_bearer(authorization)))
+        return self.verify(authorization)
+
     def verify(self, authorization: str | None) -> Caller:
         """The caller behind an `Authorization: Bearer …` header, or a 401/403 rejection."""
-        if not authorization or not authorization.startswith("Bearer "):
-            raise Rejection(ErrorCode.TOKEN_MISSING, "send an `Authorization: Bearer <token>` header")
-        token = authorization.removeprefix("Bearer ").strip()
+        token = _bearer(authorization)
+        if self._generation != self._keys.generation:  # a key may have gone: verify every token again
+            self._verified.clear()
+            self._generation = self._keys.generation
         cached = self._verified.get(token)
         if cached is not None and cached[1] > time.time():
             return cached[0]
@@ -72,7 +88,7 @@ class TokenVerifier:
 
     def _verify_token(self, token: str) -> tuple[Caller, float]:
         try:
-            claims = decode_signed(token, self._keys, self._issuer, self._audience, ["client_id"])
+            claims = decode_signed(token, self._keys.keys, self._issuer, self._audience, ["client_id"])
         except jwt.PyJWTError as error:
             raise Rejection(ErrorCode.TOKEN_INVALID, f"the token was refused: {error}") from None
         client_id = str(claims["client_id"])
@@ -80,6 +96,24 @@ class TokenVerifier:
         if grant is None:
             raise Rejection(ErrorCode.CLIENT_UNKNOWN, f"client `{client_id[:64]}` is not allowed to use Silta")
         return Caller(client_id, grant.party, grant.role), float(claims["exp"])
+
+
+def _bearer(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer …` header, or `token-missing`."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Rejection(ErrorCode.TOKEN_MISSING, "send an `Authorization: Bearer <token>` header")
+    return authorization.removeprefix("Bearer ").strip()
+
+
+def unverified_kid(token: str | None) -> str | None:
+    """The key id a token's header names, unverified (to choose a key, or to read the keys again); None if none."""
+    if not token:
+        return None
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def load_jwks(path: Path) -> dict[str, Any]:

@@ -11,6 +11,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+PSEUDONYM_VERSION = "pseudonym_version"
+"""The payload field of a log entry naming the pseudonym key version of its subject (absent before versions: 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pseudonym:
+    """A keyed pseudonym of an identity code and the version of the pseudonym key it was made with."""
+
+    value: str
+    version: int
+
+    def payload(self) -> dict[str, int]:
+        """What a log entry about this person carries besides the pseudonym itself: the key version."""
+        return {PSEUDONYM_VERSION: self.version}
+
 
 @dataclass(frozen=True)
 class DisclosureFacts:
@@ -26,6 +41,12 @@ class DisclosureFacts:
     policy_version: str | None = None
     free_text: tuple[str, ...] = ()
     """Paths of free-text fields that reached the recipient (flagged to it, 15 §)."""
+    pseudonym_version: int = 1
+    """The pseudonym key version of `data_subject` and `subjects` (facts stored before versions: 1)."""
+
+    def subject_pseudonym(self) -> Pseudonym | None:
+        """The data subject's pseudonym with its key version, if the message names one."""
+        return None if self.data_subject is None else Pseudonym(self.data_subject, self.pseudonym_version)
 
     def to_json(self) -> dict[str, Any]:
         """The facts as stored with the message."""
@@ -43,6 +64,7 @@ class DisclosureFacts:
             purposes=tuple(stored.get("purposes", ())),
             policy_version=stored.get("policy_version"),
             free_text=tuple(stored.get("free_text", ())),
+            pseudonym_version=int(stored.get(PSEUDONYM_VERSION, 1)),
         )
 
 
@@ -50,8 +72,8 @@ class DisclosureFacts:
 class UsageEntry:
     """One use of a person's data: who (user and party), why, which categories, and what was looked at."""
 
-    subject: str | None
-    """The pseudonym of the person whose data was used."""
+    subject: Pseudonym | None
+    """The pseudonym of the person whose data was used, with its key version."""
     user: str
     party: str
     purpose: str
@@ -63,4 +85,6 @@ class UsageEntry:
         """The (subject, payload) pair the usage chain appends."""
         payload: dict[str, Any] = {"user": self.user, "party": self.party, "purpose": self.purpose}
         payload["data"] = list(self.data)
-        return self.subject, {**payload, **self.details}
+        if self.subject is None:
+            return None, {**payload, **self.details}
+        return self.subject.value, {**payload, **self.details, **self.subject.payload()}

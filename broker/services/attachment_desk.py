@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from broker.crypto.tokens import Caller
-from broker.domain.disclosure import DisclosureFacts, UsageEntry
+from broker.domain.disclosure import DisclosureFacts, Pseudonym, UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.attachments import check_upload, fetchable, store_attachment
 from broker.services.unit_of_work import UnitOfWork
@@ -52,7 +52,7 @@ class AttachmentDesk:
         return HeldAttachment(attachment.attachment_id, attachment.media_type, attachment.size, attachment.content)
 
 
-async def _data_subject(uow: UnitOfWork, attachment_id: str, party: str) -> str | None:
+async def _data_subject(uow: UnitOfWork, attachment_id: str, party: str) -> Pseudonym | None:
     """Whose data the attachment is: the data subject of a message of this party's that references it."""
     rows = await uow.session.execute(
         select(MessageRecord.disclosure)
@@ -61,4 +61,4 @@ async def _data_subject(uow: UnitOfWork, attachment_id: str, party: str) -> str 
         .where((MessageRecord.sender == party) | (MessageRecord.recipient == party))
         .limit(1)
     )
-    return DisclosureFacts.from_json(rows.scalar()).data_subject
+    return DisclosureFacts.from_json(rows.scalar()).subject_pseudonym()

@@ -1,7 +1,9 @@
 """The data subject's question (703/2023 11 §): who used or received my data, when, why, on what basis.
 
 The answer comes from the disclosure and usage logs by the identity code's
-keyed pseudonym; the question itself is written to the usage log.
+keyed pseudonyms, one under each live key version, so entries written before
+a rotation are found too; the question itself is written to the usage log,
+under the current version.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ class DataSubjectQuery:
                 "the personal identity code is not valid",
                 [ErrorItem("/personal_identity_code", problem.reason)],
             )
-        subject = self._pseudonyms.of(identity_code)
-        found = await entries_about(uow.session, subject)
-        usage = UsageEntry(subject, asked_by, party, _PURPOSE, ("disclosure log", "usage log"))
+        every_version = self._pseudonyms.every(identity_code)
+        found = await entries_about(uow.session, [pseudonym.value for pseudonym in every_version])
+        usage = UsageEntry(every_version[0], asked_by, party, _PURPOSE, ("disclosure log", "usage log"))
         await append_entries(uow.session, "usage", [usage.log_entry()], uow.now)
         return SubjectAnswer(
             disclosures=tuple(e for e in found if e.chain == "disclosure"),

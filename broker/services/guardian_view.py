@@ -1,7 +1,7 @@
 """What a guardian sees of a principal: applications, decisions and open requests, through the guardian policy.
 
-Only messages about the principal (by the keyed pseudonym of the identity
-code) that travelled through Silta and still have their body; each passes
+Only messages about the principal (by the keyed pseudonyms of the identity
+code, one per live key version) that travelled through Silta and still have their body; each passes
 the statutory filter's guardian role before it is shown, and the envelope
 is never shown (the view carries its own metadata).
 """
@@ -46,12 +46,12 @@ class PrincipalView:
 
 
 async def principal_view(
-    session: AsyncSession, pipeline: MessagePipeline, subject: str, today: dt.date
+    session: AsyncSession, pipeline: MessagePipeline, subjects: Sequence[str], today: dt.date
 ) -> PrincipalView:
-    """Everything the guardian may see about the principal whose pseudonym is `subject`."""
+    """Everything the guardian may see about the principal whose pseudonyms (one per key version) are `subjects`."""
     rows = await session.execute(
         select(MessageRecord)
-        .where(MessageRecord.subject == subject, MessageRecord.purged_at.is_(None))
+        .where(MessageRecord.subject.in_(subjects), MessageRecord.purged_at.is_(None))
         .order_by(MessageRecord.accepted_at)
     )
     messages = list(rows.scalars())
@@ -73,11 +73,11 @@ async def principal_view(
 
 
 async def find_open_request(
-    session: AsyncSession, pipeline: MessagePipeline, subject: str, request_id: str, today: dt.date
+    session: AsyncSession, pipeline: MessagePipeline, subjects: Sequence[str], request_id: str, today: dt.date
 ) -> MessageRecord | None:
     """The request if it is one of the principal's open requests the guardian may answer; else None."""
     message = await session.get(MessageRecord, request_id)
-    if message is None or message.subject != subject or message.purged_at is not None:
+    if message is None or message.subject not in subjects or message.purged_at is not None:
         return None
     if message.message_type != "information-request":
         return None

@@ -18,7 +18,7 @@ from broker.crypto.ids import MessageIds
 from broker.crypto.tokens import Caller
 from broker.domain.accepted import SaveOutcome
 from broker.domain.clock import finnish_date
-from broker.domain.disclosure import UsageEntry
+from broker.domain.disclosure import Pseudonym, UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
 from broker.domain.parties import SILTA
 from broker.pipeline import MessagePipeline
@@ -28,7 +28,7 @@ from broker.services.guardian_upload import late_attachment, recipients_of
 from broker.services.guardian_view import PrincipalView, find_open_request, principal_view
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.audit_log import append_entries
-from broker.store.mandates import mandate_for, principals_of, spend_assertion
+from broker.store.mandates import mandate_for, principals_of, spend_assertion, subjects_of
 from broker.store.messages import insert_accepted
 from broker.store.tables import GuardianMandate
 
@@ -79,7 +79,7 @@ class GuardianDesk:
 
         Only portals reach this (the route table); the assertion itself must name the calling portal (`azp`).
         """
-        assertion = self._assertions.verify(assertion_header, portal)
+        assertion = await self._assertions.verify_live(assertion_header, portal)
         if not await spend_assertion(uow.session, assertion, uow.now):
             raise Rejection(ErrorCode.GUARDIAN_ASSERTION_REPLAYED, "the assertion was already used; get a fresh one")
         return Guardian(portal, assertion)
@@ -91,8 +91,9 @@ class GuardianDesk:
     async def principal(self, uow: UnitOfWork, guardian: Guardian, principal_ref: str) -> PrincipalView:
         """Applications, decisions and open requests of one principal; the view goes to the usage log."""
         mandate = await self._mandate(uow, guardian, principal_ref)
-        view = await principal_view(uow.session, self._pipeline, mandate.principal_subject, finnish_date(uow.now))
-        await self._log_usage(uow, guardian, mandate, sorted(view.categories))
+        subjects = await subjects_of(uow.session, mandate.principal_ref)
+        view = await principal_view(uow.session, self._pipeline, [s.value for s in subjects], finnish_date(uow.now))
+        await self._log_usage(uow, guardian, mandate, subjects, sorted(view.categories))
         return view
 
     async def upload(
@@ -110,8 +111,8 @@ class GuardianDesk:
         The late attachments' ids follow from the request and the attachment, so a retry changes nothing.
         """
         mandate = await self._mandate(uow, guardian, principal_ref)
-        subject, on = mandate.principal_subject, finnish_date(uow.now)
-        request = await find_open_request(uow.session, self._pipeline, subject, request_id, on)
+        subjects, on = await subjects_of(uow.session, mandate.principal_ref), finnish_date(uow.now)
+        request = await find_open_request(uow.session, self._pipeline, [s.value for s in subjects], request_id, on)
         if request is None:
             raise Rejection(ErrorCode.REQUEST_NOT_FOUND, "no open request with that id for this principal")
         check_upload(content, media_type, self._max_bytes)
@@ -125,7 +126,7 @@ class GuardianDesk:
                 await insert_accepted(uow.session, [message])
                 uow.outbox_written()
             deliveries.append(Delivery(message.message_id, recipient))
-        await self._log_usage(uow, guardian, mandate, ["Attachments"])
+        await self._log_usage(uow, guardian, mandate, subjects, ["Attachments"])
         return Upload(attachment.attachment_id, tuple(deliveries))
 
     async def _mandate(self, uow: UnitOfWork, guardian: Guardian, principal_ref: str) -> GuardianMandate:
@@ -134,9 +135,12 @@ class GuardianDesk:
             raise Rejection(ErrorCode.PRINCIPAL_NOT_FOUND, "no principal with that reference for this guardian")
         return mandate
 
-    async def _log_usage(self, uow: UnitOfWork, guardian: Guardian, mandate: GuardianMandate, data: list[str]) -> None:
+    async def _log_usage(
+        self, uow: UnitOfWork, guardian: Guardian, mandate: GuardianMandate, subjects: list[Pseudonym], data: list[str]
+    ) -> None:
+        """A usage entry under the principal's pseudonym of the newest key version the mandate has."""
         usage = UsageEntry(
-            mandate.principal_subject,
+            subjects[0] if subjects else None,
             guardian.assertion.guardian_id,
             "guardian",
             _PURPOSE,

@@ -50,7 +50,7 @@ class KelaInbox:
         _, message = await _inbox_message(uow, caller, message_id)
         facts = DisclosureFacts.from_json(message.disclosure)
         usage = UsageEntry(
-            facts.data_subject,
+            facts.subject_pseudonym(),
             caller.client_id,
             caller.party,
             _READ_PURPOSE,

@@ -40,6 +40,6 @@ class ServiceLayer:
     record_keys: LiveKeyRing
     """Silta's own record keys: their public halves are the JWKS at `/.well-known/jwks.json`."""
 
-    def caller(self, authorization: str | None) -> Caller:
+    async def caller(self, authorization: str | None) -> Caller:
         """The authenticated caller of a bearer token, or a `Rejection` (`token-missing`, `token-invalid`, …)."""
-        return self.verifier.verify(authorization)
+        return await self.verifier.verify_live(authorization)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -48,10 +48,10 @@ async def append_entries(
     )
 
 
-async def entries_about(session: AsyncSession, subject: str) -> list[ChainEntry]:
-    """Every entry, in both chains, about one pseudonymised person."""
+async def entries_about(session: AsyncSession, subjects: Sequence[str]) -> list[ChainEntry]:
+    """Every entry, in every chain, about one person: under any of their pseudonyms (one per key version)."""
     rows = await session.scalars(
-        select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.chain, AuditEntry.seq)
+        select(AuditEntry).where(AuditEntry.subject.in_(subjects)).order_by(AuditEntry.chain, AuditEntry.seq)
     )
     return [_entry(row) for row in rows]
 

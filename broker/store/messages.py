@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord, SaveOutcome
-from broker.domain.disclosure import DisclosureFacts
+from broker.domain.disclosure import PSEUDONYM_VERSION, DisclosureFacts
 from broker.domain.lifecycle import Event, Status
 from broker.store.tables import MessageAttachment, MessageRecord, OutboxRecord
 from broker.store.tracking import StatusStep, record_steps
@@ -167,6 +167,7 @@ def disclosure_entries(records: Sequence[PendingRecord]) -> list[tuple[str | Non
         facts, common = _facts_payload(pending)
         headers = pending.record.headers
         payload = {**common, "discloser": headers.get(hdr.SENDER), "recipient": headers.get(hdr.RECIPIENT)}
+        payload[PSEUDONYM_VERSION] = facts.pseudonym_version
         entries.extend((subject, payload) for subject in facts.subjects)
     return entries
 
@@ -183,7 +184,8 @@ def receipt_entries(records: Sequence[PendingRecord]) -> list[tuple[str | None, 
             "received_from": headers.get(hdr.SENDER),
             "in_answer_to": headers.get(hdr.CORRELATION_ID),
         }
-        entries.append((facts.data_subject, payload))
+        subject = facts.subject_pseudonym()
+        entries.append((None, payload) if subject is None else (subject.value, payload | subject.payload()))
     return entries
 
 

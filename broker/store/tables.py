@@ -67,7 +67,9 @@ class MessageRecord(Base):
     purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     """When the retention run emptied the body; the log entries stay."""
     subject: Mapped[str | None] = mapped_column(String(64), index=True)
-    """Keyed pseudonym of the data subject (never the identity code): finds a principal's messages."""
+    """Keyed pseudonym of the data subject (never the identity code): finds a principal's messages.
+
+    Made with the pseudonym key version its `disclosure` facts name (`pseudonym_version`; none: version 1)."""
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     """For a request for further information: when the answer is due (14 a §)."""
 
@@ -198,7 +200,9 @@ class GuardianMandate(Base):
     """Opaque reference the guardian uses for the principal: never the identity code."""
     guardian_id: Mapped[str] = mapped_column(String(64), index=True)
     principal_subject: Mapped[str] = mapped_column(String(64), index=True)
-    """Keyed pseudonym of the principal's identity code."""
+    """Keyed pseudonym of the principal's identity code under the version current at the first import.
+
+    Look-ups use `MandateSubject`, which has the principal's pseudonym under every live key version."""
     scope: Mapped[str] = mapped_column(String(32))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
@@ -206,6 +210,22 @@ class GuardianMandate(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("guardian_id", "principal_subject", "valid_from", name="uq_mandate"),)
+
+
+class MandateSubject(Base):
+    """The principal's pseudonym under one version of the pseudonym key: a mandate finds messages under each.
+
+    Written by each import for every live version; a version added by a rotation is filled in by the next
+    import of the register (which has the identity codes), and a retired version's rows are deleted.
+    """
+
+    __tablename__ = "guardian_mandate_subjects"
+
+    principal_ref: Mapped[str] = mapped_column(
+        ForeignKey("guardian_mandates.principal_ref", ondelete="CASCADE"), primary_key=True
+    )
+    key_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class SpentAssertion(Base):

@@ -120,7 +120,7 @@ async def test_each_delivery_is_in_the_receipt_record(
         receipts = (await session.scalars(select(AuditEntry).where(AuditEntry.chain == "receipt"))).all()
     [receipt] = [r for r in receipts if r.payload["message_id"] == message_id]
     assert (receipt.payload["received_by"], receipt.payload["received_from"]) == ("hva-90", "kela")
-    assert receipt.subject == services.pipeline.pseudonyms.of(APPLICANT)
+    assert receipt.subject == services.pipeline.pseudonyms.of(APPLICANT).value
     assert "1412/1997 14 c §" in receipt.payload["legal_bases"]
 
 
