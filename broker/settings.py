@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     """Ed25519 key Silta signs its Kafka records with; organisers verify with its public half."""
     record_signing_key_id: str = "silta-records-1"
 
+    audit_checkpoint_file: Path = Path(".silta/audit-checkpoints.jsonl")
+    """Signed checkpoints of the log chains (JSON lines, append-only): the anchor outside the database."""
+    audit_checkpoint_interval_s: float = Field(default=300, gt=0)
+    """How often the service checkpoints each chain whose head moved (and once more when it stops)."""
+    audit_checkpoint_enabled: bool = True
+    """Run the checkpoint job in this instance (instances on one host share the file under a lock)."""
+
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

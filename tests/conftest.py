@@ -36,6 +36,8 @@ os.environ["SILTA_PSEUDONYM_KEY_FILE"] = str(_PSEUDONYM_KEY)
 RECORD_KEY_FILE = _PSEUDONYM_KEY.with_name("record-signing-key.pem")
 RECORD_KEY = ensure_ed25519_key(RECORD_KEY_FILE)
 os.environ["SILTA_RECORD_SIGNING_KEY_FILE"] = str(RECORD_KEY_FILE)
+# … and writes its log checkpoints to a file of the test run's own, never into the project's .silta/.
+os.environ["SILTA_AUDIT_CHECKPOINT_FILE"] = str(_PSEUDONYM_KEY.with_name("audit-checkpoints.jsonl"))
 
 ISSUER = "silta-test"
 AUDIENCE = "silta"

@@ -145,6 +145,7 @@ def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
         "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
         "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
         "SILTA_RECORD_SIGNING_KEY_FILE": str(tmp_path / "record-signing-key.pem"),
+        "SILTA_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
 
 

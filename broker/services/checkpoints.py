@@ -1,0 +1,167 @@
+"""Writing checkpoints: each chain whose head moved since its last checkpoint gets a new, signed one.
+
+`CheckpointWriter.write_due` is the use case (`silta audit checkpoint` runs it
+once); `CheckpointJob` runs it every `SILTA_AUDIT_CHECKPOINT_INTERVAL_S` in the
+service, and once more when the service stops. Everything from reading what
+other writers appended to the fsync of the new lines happens under the file's
+exclusive lock, so heads are read in the order lines are written and two
+instances never write the same head twice.
+
+A head that went back, or an entry that no longer has the hash its checkpoint
+anchored, is not checkpointed again: the job logs `audit_chain_diverged` (an
+alarm for the operator), `silta audit checkpoint` exits 1, and `silta audit
+verify` names what differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from broker.audit.checkpoint_file import LockedCheckpointFile
+from broker.audit.checkpoints import (
+    ChainHead,
+    Checkpoint,
+    CheckpointFormatError,
+    CheckpointSigner,
+    parse_line,
+    sign_checkpoint,
+    signature_problem,
+)
+from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from broker.store.audit_log import chain_heads, hash_at
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckpointRound:
+    """What one round wrote, the chains it refused (head went back or diverged), the lines it could not use."""
+
+    written: list[Checkpoint]
+    refused: list[str]
+    ignored: list[str] = field(default_factory=list)
+    """Lines others appended that are malformed or do not verify: `silta audit verify` names them."""
+
+
+class CheckpointWriter:
+    """Appends signed checkpoints of the moved chains to one file; remembers the last per chain."""
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory,
+        path: Path,
+        signer: CheckpointSigner,
+        keys: Mapping[str, Ed25519PublicKey],
+    ) -> None:
+        self._units = units
+        self.path = path
+        self._signer = signer
+        self._keys = keys
+        self._offset: int | None = None
+        self._last: dict[str, Checkpoint] = {}
+        self._one_at_a_time = asyncio.Lock()
+
+    async def write_due(self) -> CheckpointRound:
+        """Checkpoint every chain whose head moved since its last checkpoint."""
+        async with self._one_at_a_time:
+            locked = await asyncio.to_thread(LockedCheckpointFile, self.path)
+            try:
+                ignored = self._catch_up(locked)
+                async with self._units() as uow:
+                    moved = {head: await self._moved(uow, head) for head in await chain_heads(uow.session)}
+                    at = uow.now.isoformat()
+                written = [sign_checkpoint(head, at, self._signer) for head, due in moved.items() if due]
+                self._offset = await asyncio.to_thread(locked.append, [c.to_line() for c in written])
+                self._last.update((c.chain, c) for c in written)
+            finally:
+                await asyncio.to_thread(locked.close)
+        return CheckpointRound(written, [head.chain for head, due in moved.items() if due is None], ignored)
+
+    def last(self, chain: str) -> Checkpoint | None:
+        """The newest checkpoint of `chain` this writer knows of (written by it or read from the file)."""
+        return self._last.get(chain)
+
+    def _catch_up(self, locked: LockedCheckpointFile) -> list[str]:
+        """Read what was appended since the last look (at first, the file's tail); keep the verified ones."""
+        lines, self._offset = locked.lines_after(self._offset)
+        ignored = []
+        for line in lines:
+            try:
+                checkpoint = parse_line(line)
+            except CheckpointFormatError as error:
+                ignored.append(f"malformed ({error})")
+                continue
+            problem = signature_problem(checkpoint, self._keys)
+            if problem is not None:
+                ignored.append(f"{problem} (key id {checkpoint.key_id!r})")
+                continue
+            self._last[checkpoint.chain] = checkpoint
+        return ignored
+
+    async def _moved(self, uow: UnitOfWork, head: ChainHead) -> bool | None:
+        """Whether the head moved on from the last checkpoint; None for a head that went back or diverged."""
+        last = self._last.get(head.chain)
+        if last is not None and (head.seq, head.entry_hash) == (last.seq, last.head_hash):
+            return False
+        if head.seq == 0 and last is None:
+            return False  # an empty chain: nothing to anchor yet
+        sound = head.seq > 0 and await hash_at(uow.session, head.chain, head.seq) == head.entry_hash
+        if sound and last is not None:
+            sound = head.seq > last.seq and await hash_at(uow.session, head.chain, last.seq) == last.head_hash
+        return True if sound else None
+
+
+class CheckpointJob:
+    """Runs the writer every `interval_s` seconds in the background, and once more at `stop`."""
+
+    def __init__(self, writer: CheckpointWriter, interval_s: float) -> None:
+        self.writer = writer
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+        self.rounds = 0
+        """Rounds run so far (tests wait on it instead of sleeping)."""
+
+    def start(self) -> None:
+        """Start the periodic checkpoints (the first right away)."""
+        self._task = asyncio.create_task(self._run(), name="audit-checkpoints")
+
+    async def stop(self) -> None:
+        """Stop, then checkpoint what moved since the last run, so a clean shutdown leaves nothing unanchored."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        await self.run_once()
+
+    async def run_once(self) -> CheckpointRound:
+        """One round; a failure is logged (with its traceback) and the next round tries again."""
+        try:
+            result = await self.writer.write_due()
+        except Exception:
+            log.exception("audit_checkpoint_failed", file=str(self.writer.path))
+            result = CheckpointRound([], [])
+        self.rounds += 1
+        _log_round(result, str(self.writer.path))
+        return result
+
+    async def _run(self) -> None:
+        while True:
+            await self.run_once()
+            await asyncio.sleep(self._interval_s)
+
+
+def _log_round(result: CheckpointRound, file: str) -> None:
+    """What the operator's monitoring should see: the checkpoints written, and each refusal as an error."""
+    if result.written:
+        log.info("audit_checkpoints_written", chains={c.chain: c.seq for c in result.written}, file=file)
+    for chain in result.refused:
+        log.error("audit_chain_diverged", chain=chain, file=file, hint="run `silta audit verify`")
+    for problem in result.ignored:
+        log.error("audit_checkpoint_line_invalid", problem=problem, file=file)
