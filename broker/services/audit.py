@@ -8,12 +8,7 @@ from broker.audit.anchor import AnchorCheck, AnchorProblem, CheckedLines, unknow
 from broker.audit.chain import ChainProblem, ChainVerifier
 from broker.audit.checkpoints import ChainHead, Checkpoint
 from broker.services.unit_of_work import UnitOfWork
-from broker.store.audit_log import chain_entries, chain_heads, verify_log
-
-
-async def verify_chains(uow: UnitOfWork) -> tuple[dict[str, int], ChainProblem | None]:
-    """Entries per chain, and the first altered, inserted or deleted entry if there is one."""
-    return await verify_log(uow.session)
+from broker.store.audit_log import chain_entries, chain_heads
 
 
 @dataclass(frozen=True)
