@@ -207,6 +207,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
             "SILTA_API_WORKERS": str(workers),
             "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
             "SILTA_RECORD_SIGNING_KEY_FILE": str(work / "record-signing-key.pem"),
+            "SILTA_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
             "SILTA_LOG_LEVEL": "WARNING",
         }
         service = start_service(env, work / "service.log")
