@@ -9,13 +9,10 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from broker.settings import Settings
+from entrypoints.audit_cli import add_anchor_commands
 from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 def serve(settings: Settings) -> None:
@@ -149,29 +146,6 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Walk the logs' hash chains and meet their signed checkpoints; name what is altered, deleted or cut off."""
-    from entrypoints.audit_commands import verify
-    from entrypoints.audit_report import verify_lines
-
-    settings = Settings()
-    path = args.checkpoints or settings.audit_checkpoint_file
-    report = asyncio.run(verify(settings, path, dict(args.public_key)))
-    print("\n".join(verify_lines(report, path)))
-    return 0 if report.ok else 1
-
-
-def cmd_audit_checkpoint(_args: argparse.Namespace) -> int:
-    """Sign and append a checkpoint of each log whose head moved since its last one (the job does it every 5 min)."""
-    from entrypoints.audit_commands import checkpoint
-    from entrypoints.audit_report import checkpoint_lines
-
-    settings = Settings()
-    result = asyncio.run(checkpoint(settings))
-    print("\n".join(checkpoint_lines(result, settings.audit_checkpoint_file)))
-    return 1 if result.refused else 0
-
-
 def cmd_audit_subject(args: argparse.Namespace) -> int:
     """Print every disclosure and usage of one person's data; reads the identity code from standard input."""
     import getpass
@@ -249,35 +223,11 @@ def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check.set_defaults(handler=cmd_schemas_check)
 
 
-def public_key_option(value: str) -> tuple[str, Ed25519PublicKey]:
-    """`KID=PEM-FILE` → (key id, Ed25519 public key), for `--public-key`."""
-    from entrypoints.audit_anchor import load_public_key
-
-    key_id, _, file = value.partition("=")
-    if not key_id or not file:
-        raise argparse.ArgumentTypeError("give KID=PEM-FILE")
-    try:
-        return key_id, load_public_key(Path(file).read_bytes())
-    except (OSError, ValueError) as error:
-        raise argparse.ArgumentTypeError(f"{file}: {error}") from None
-
-
 def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = commands.add_parser("audit", help="the disclosure and usage logs").add_subparsers(
         dest="audit_command", required=True
     )
-    verify = audit.add_parser("verify", help=cmd_audit_verify.__doc__)
-    verify.add_argument("--checkpoints", type=Path, default=None, help="default: SILTA_AUDIT_CHECKPOINT_FILE")
-    verify.add_argument(
-        "--public-key",
-        type=public_key_option,
-        action="append",
-        default=[],
-        metavar="KID=PEM",
-        help="a public key checkpoints may be signed with, e.g. a retired one (repeatable)",
-    )
-    verify.set_defaults(handler=cmd_audit_verify)
-    audit.add_parser("checkpoint", help=cmd_audit_checkpoint.__doc__).set_defaults(handler=cmd_audit_checkpoint)
+    add_anchor_commands(audit)
     subject = audit.add_parser("subject", help=cmd_audit_subject.__doc__)
     subject.add_argument("--operator", default="operator", help="who asks, for the usage log")
     subject.set_defaults(handler=cmd_audit_subject)
