@@ -2,18 +2,19 @@
 
 The file is the anchor because it lives outside the database: whoever can
 rewrite the database cannot thereby rewrite a copy an auditor keeps elsewhere.
-Writers hold an exclusive `flock` on the file for the whole of "read what
-others appended, read the heads, append", so two Silta instances on one host
-never interleave or duplicate lines; readers hold a shared one, so they never
-see half a line. (`flock` is local to a host: on several hosts, give each its
-own file, or run the job on one.)
+A writer holds an exclusive `flock` while it reads what others appended and
+appends its own lines (`locked_round`), so two Silta instances on one host
+never interleave lines, and each appends only what is newer than what it just
+read; readers take a shared one for a moment, so they never see half a line.
+(`flock` is local to a host: on several hosts, give each its own file, or run
+the job on one.)
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TAIL_BYTES = 64 * 1024
@@ -94,3 +95,19 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
             start += len(raw)
             if raw.strip():
                 yield number, raw.decode("utf-8", "replace").rstrip("\n")
+
+
+def locked_round(path: Path, offset: int | None, decide: Callable[[list[str]], list[str]]) -> int:
+    """Under the exclusive lock: hand `decide` the lines appended since `offset`, append what it returns, fsync.
+
+    Returns the offset to read from next time. Meant for a worker thread: it
+    opens, locks and closes the file itself, so a caller that stops waiting
+    (a cancelled task) can never leave the lock held or the file half-written.
+    """
+    locked = LockedCheckpointFile(path)
+    try:
+        lines, end = locked.lines_after(offset)
+        new = decide(lines)
+        return locked.append(new) if new else end
+    finally:
+        locked.close()

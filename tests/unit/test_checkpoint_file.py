@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker.audit import checkpoint_file
-from broker.audit.checkpoint_file import LockedCheckpointFile, numbered_lines
+from broker.audit.checkpoint_file import LockedCheckpointFile, locked_round, numbered_lines
 
 
 def _append(path: Path, lines: list[str]) -> int:
@@ -102,3 +102,28 @@ def test_a_reader_leaves_out_what_is_appended_while_it_reads(tmp_path: Path) -> 
         other.write("c\n")
     assert list(lines) == [(2, "b")]
     assert os.path.getsize(path) == 6
+
+
+def test_a_round_sees_the_new_lines_appends_its_own_and_always_lets_go(tmp_path: Path) -> None:
+    """`locked_round` hands over only lines since the offset, appends what it is given, and unlocks even on error."""
+    path = tmp_path / "checkpoints.jsonl"
+    seen: list[list[str]] = []
+
+    def decide(lines: list[str]) -> list[str]:
+        seen.append(lines)
+        return ["mine"]
+
+    offset = locked_round(path, None, decide)
+    with path.open("a") as other:
+        other.write("theirs\n")
+    assert locked_round(path, offset, decide) == path.stat().st_size
+    assert seen == [[], ["theirs"]]
+
+    def fail(_lines: list[str]) -> list[str]:
+        raise RuntimeError("decide failed")
+
+    with pytest.raises(RuntimeError):
+        locked_round(path, None, fail)
+    with path.open("rb") as unlocked:
+        fcntl.flock(unlocked.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert path.read_text() == "mine\ntheirs\nmine\n"
