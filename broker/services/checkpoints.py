@@ -85,10 +85,6 @@ class CheckpointWriter:
         refused = [head.chain for head, due in moved.items() if due is None]
         return CheckpointRound(after.written, refused, before.ignored + after.ignored)
 
-    def last(self, chain: str) -> Checkpoint | None:
-        """The newest checkpoint of `chain` this writer knows of (written by it or read from the file)."""
-        return self._last.get(chain)
-
     def _learn(self, outcome: _FileOutcome) -> None:
         self._offset = outcome.offset
         self._last.update(outcome.last)
