@@ -254,6 +254,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
             "SILTA_API_WORKERS": str(workers),
             "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
             "SILTA_KEY_DIR": str(work / "keys"),
+            "SILTA_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
             "SILTA_LOG_LEVEL": "WARNING",
         }
         service = start_service(env, work / "service.log")

@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     record_jwks_url: str = ""
     """Where the reference client fetches Silta's public keys; empty: this service's `/.well-known/jwks.json`."""
 
+    audit_checkpoint_file: Path = Path(".silta/audit-checkpoints.jsonl")
+    """Signed checkpoints of the log chains (JSON lines, append-only): the anchor outside the database."""
+    audit_checkpoint_interval_s: float = Field(default=300, gt=0)
+    """How often the service checkpoints each chain whose head moved (and once more when it stops)."""
+    audit_checkpoint_enabled: bool = True
+    """Run the checkpoint job in this instance (instances on one host share the file under a lock)."""
+
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

@@ -1,4 +1,4 @@
-"""Operator commands on the logs and the registry: verify the chains, answer a data subject, retention, mandates.
+"""Operator commands on the logs and the registry: verify and checkpoint the chains, data subjects, retention.
 
 Each command opens its own engine, runs one use case of the service layer in
 one unit of work, commits, and disposes of the engine.
@@ -6,22 +6,27 @@ one unit of work, commits, and disposes of the engine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from broker.audit.chain import ChainProblem
+from broker.audit.anchor import check_lines
+from broker.audit.checkpoint_file import numbered_lines
 from broker.audit.pseudonym import Pseudonymiser
 from broker.domain.clock import SystemClock
 from broker.domain.errors import Rejection
 from broker.domain.mandates import MandateRow
-from broker.services.audit import verify_chains
+from broker.services.audit import AuditReport, verify_anchored
+from broker.services.checkpoints import CheckpointRound
 from broker.services.data_subject import DataSubjectQuery
 from broker.services.mandate_registry import ImportResult, MandateRegistry
 from broker.services.retention import RetentionResult, run_retention
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
+from entrypoints.audit_anchor import checkpoint_verification_keys, checkpoint_writer
 
 
 @asynccontextmanager
@@ -34,10 +39,21 @@ async def units_for(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
         await engine.dispose()
 
 
-async def verify(settings: Settings) -> tuple[dict[str, int], ChainProblem | None]:
-    """Verify every chain in the configured database."""
+async def verify(
+    settings: Settings, checkpoint_file: Path | None = None, extra_keys: Mapping[str, Ed25519PublicKey] | None = None
+) -> AuditReport:
+    """Verify every chain in the configured database, and against the checkpoint file if there is one."""
+    path = checkpoint_file or settings.audit_checkpoint_file
+    keys = checkpoint_verification_keys(settings, extra_keys)
+    checked = check_lines(numbered_lines(path), keys) if path.exists() else None
     async with units_for(settings) as units, units() as uow:
-        return await verify_chains(uow)
+        return await verify_anchored(uow, checked)
+
+
+async def checkpoint(settings: Settings) -> CheckpointRound:
+    """Checkpoint now each chain whose head moved since its last checkpoint (as the service's job does)."""
+    async with units_for(settings) as units:
+        return await checkpoint_writer(settings, units).write_due()
 
 
 async def retention(settings: Settings, days: int) -> RetentionResult:

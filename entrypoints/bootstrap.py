@@ -33,6 +33,7 @@ from broker.kafka.topics import ensure_topics
 from broker.pipeline import MessagePipeline
 from broker.policy.model import load_policies
 from broker.services.attachment_desk import AttachmentDesk
+from broker.services.checkpoints import CheckpointJob
 from broker.services.data_subject import DataSubjectQuery
 from broker.services.guardians import GuardianDesk
 from broker.services.inbound import OrganiserRecordIntake
@@ -50,6 +51,7 @@ from broker.settings import Settings
 from broker.store.group_commit import GroupCommitter
 from broker.xml.safe_parse import ParseLimits
 from broker.xml.validation import SchemaRegistry
+from entrypoints.audit_anchor import checkpoint_job
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +97,7 @@ class Runtime:
     relay: OutboxRelay
     inbound: InboundConsumer
     overdue: OverdueWatch
+    checkpoints: CheckpointJob
     _kafka_side: asyncio.Task[None] | None = None
 
     @property
@@ -109,6 +112,8 @@ class Runtime:
         if self.settings.relay_enabled:
             self.relay.start()
         self.overdue.start()
+        if self.settings.audit_checkpoint_enabled:
+            self.checkpoints.start()
 
     async def stop(self) -> None:
         """Stop everything in the reverse order and release the connections."""
@@ -119,6 +124,7 @@ class Runtime:
         await self.inbound.stop()
         await self.committer.stop()
         await self.relay.stop()
+        await self.checkpoints.stop()  # after the last log entries are committed, before the engine goes
         await self.publisher.close()
         await self.engine.dispose()
 
@@ -199,6 +205,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
             OverdueSweep(receipts, dt.timedelta(hours=settings.receipt_timeout_hours)),
             settings.overdue_check_interval_s,
         ),
+        checkpoints=checkpoint_job(settings, units),
     )
 
 

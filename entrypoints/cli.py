@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broker.settings import Settings
+from entrypoints.audit_cli import add_anchor_commands
 from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
 from entrypoints.key_commands import KEY_PURPOSES, add_key_commands
 from entrypoints.org_commands import add_org_key_commands, add_record_key_options
@@ -162,18 +163,6 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_audit_verify(_args: argparse.Namespace) -> int:
-    """Walk the hash chains of the disclosure and usage logs; report the first altered, inserted or deleted entry."""
-    from entrypoints.audit_commands import verify
-
-    counts, problem = asyncio.run(verify(Settings()))
-    if problem is not None:
-        print(f"FAILED: the {problem.chain} log is {problem.kind} at entry {problem.seq}")
-        return 1
-    print("ok: " + ", ".join(f"{count} {chain} entries" for chain, count in counts.items()) + " verify")
-    return 0
-
-
 def cmd_audit_subject(args: argparse.Namespace) -> int:
     """Print every disclosure and usage of one person's data; reads the identity code from standard input."""
     import getpass
@@ -255,7 +244,7 @@ def _add_audit_and_policy(commands: argparse._SubParsersAction[argparse.Argument
     audit = commands.add_parser("audit", help="the disclosure and usage logs").add_subparsers(
         dest="audit_command", required=True
     )
-    audit.add_parser("verify", help=cmd_audit_verify.__doc__).set_defaults(handler=cmd_audit_verify)
+    add_anchor_commands(audit)
     subject = audit.add_parser("subject", help=cmd_audit_subject.__doc__)
     subject.add_argument("--operator", default="operator", help="who asks, for the usage log")
     subject.set_defaults(handler=cmd_audit_subject)

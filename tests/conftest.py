@@ -54,6 +54,10 @@ def party_keys(party: str) -> OrganiserKeys:
     return OrganiserKeys.load(PARTY_KEYS_DIR, party)
 
 
+# … and writes its log checkpoints to a file of the test run's own, never into the project's .silta/.
+os.environ["SILTA_AUDIT_CHECKPOINT_FILE"] = str(_PSEUDONYM_KEY.with_name("audit-checkpoints.jsonl"))
+
+
 ISSUER = "silta-test"
 AUDIENCE = "silta"
 CLIENTS = {

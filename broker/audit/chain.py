@@ -3,7 +3,9 @@
 An entry's hash covers its chain, sequence number, time, subject and payload
 and the previous entry's hash, so altering, inserting or deleting an entry
 breaks every hash after it; the chain head remembers the last sequence number
-and hash, so cutting entries off the end shows too.
+and hash, so cutting entries off the end shows too — unless the head row is
+rewritten with them, which is why signed checkpoints of the head are kept
+outside the database (`broker/audit/checkpoints.py`).
 """
 
 from __future__ import annotations

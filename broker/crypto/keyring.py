@@ -94,6 +94,16 @@ class LiveKeyRing:
         return self._ring
 
 
+def signing_keys_ever(folder: Path) -> dict[str, Ed25519PublicKey]:
+    """Every signing key the ring has held, retired ones too: to check what was signed in the past (the logs)."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for entry in _state(folder)["keys"]:
+        key = _private(folder, entry["kid"]) if entry["purpose"] == "signing" else None
+        if isinstance(key, Ed25519PrivateKey):
+            keys[entry["kid"]] = key.public_key()
+    return keys
+
+
 def ensure_key_ring(folder: Path) -> list[str]:
     """Make a first key of each purpose that has none (local runs); returns the ids made."""
     state = _state(folder) if (folder / _RING).exists() else {"keys": [], "current": {}}

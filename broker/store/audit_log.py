@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.chain import ChainEntry, ChainProblem, ChainVerifier, entry_hash
+from broker.audit.checkpoints import ChainHead
 from broker.store.tables import AuditChainHead, AuditEntry
 
 CHAINS = ("disclosure", "receipt", "usage")
@@ -56,7 +57,8 @@ async def entries_about(session: AsyncSession, subjects: Sequence[str]) -> list[
     return [_entry(row) for row in rows]
 
 
-async def _chain_entries(session: AsyncSession, chain: str) -> AsyncIterator[ChainEntry]:
+async def chain_entries(session: AsyncSession, chain: str) -> AsyncIterator[ChainEntry]:
+    """A chain's entries in sequence order, streamed."""
     result = await session.stream_scalars(select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq))
     async for row in result:
         yield _entry(row)
@@ -68,7 +70,7 @@ async def verify_log(session: AsyncSession) -> tuple[dict[str, int], ChainProble
     for chain in CHAINS:
         head = (await session.execute(select(AuditChainHead).where(AuditChainHead.chain == chain))).scalar_one()
         verifier = ChainVerifier(chain)
-        async for entry in _chain_entries(session, chain):
+        async for entry in chain_entries(session, chain):
             problem = verifier.feed(entry)
             if problem is not None:
                 counts[chain] = verifier.count
@@ -78,6 +80,17 @@ async def verify_log(session: AsyncSession) -> tuple[dict[str, int], ChainProble
         if problem is not None:
             return counts, problem
     return counts, None
+
+
+async def chain_heads(session: AsyncSession) -> list[ChainHead]:
+    """Where each chain's head row says it ends, in the order of `CHAINS`; chains without a head row are left out."""
+    rows = {row.chain: row for row in await session.scalars(select(AuditChainHead))}
+    return [ChainHead(chain, rows[chain].seq, rows[chain].entry_hash) for chain in CHAINS if chain in rows]
+
+
+async def hash_at(session: AsyncSession, chain: str, seq: int) -> str | None:
+    """The stored hash of one entry, or None if the chain has no entry at `seq`."""
+    return await session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.chain == chain, AuditEntry.seq == seq))
 
 
 def _entry(row: AuditEntry) -> ChainEntry:

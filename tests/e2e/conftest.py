@@ -119,6 +119,7 @@ def service(database_url: str, kafka: LocalKafka, jwks_file: Path, tmp_path: Pat
         "SILTA_AUTH_CLIENTS": json.dumps(CLIENTS),
         "SILTA_AUTH_CLIENT_ROLES": json.dumps(CLIENT_ROLES),
         "SILTA_RELAY_POLL_INTERVAL_S": "0.2",
+        "SILTA_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
     process = ServiceProcess(env, tmp_path / "service.log")
     yield process
@@ -146,6 +147,7 @@ def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
         "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
         "SILTA_KEY_DIR": str(tmp_path / "keys"),
         "SILTA_PARTY_KEYS_DIR": str(tmp_path / "party-keys"),
+        "SILTA_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
 
 
@@ -164,4 +166,5 @@ def lone_service_env(tmp_path: Path, jwks_file: Path) -> dict[str, str]:
         "SILTA_AUTH_AUDIENCE": AUDIENCE,
         "SILTA_AUTH_CLIENTS": json.dumps(CLIENTS),
         "SILTA_AUTH_CLIENT_ROLES": json.dumps(CLIENT_ROLES),
+        "SILTA_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }

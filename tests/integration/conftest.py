@@ -36,7 +36,7 @@ async def kafka_topics(kafka: LocalKafka) -> LocalKafka:
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_topics: LocalKafka, jwks_file: Path) -> Settings:
+def settings(database_url: str, kafka_topics: LocalKafka, jwks_file: Path, tmp_path: Path) -> Settings:
     """Settings that point the service at the test servers and the test key.
 
     The topics exist already (`kafka_topics`), so the app does not look for
@@ -55,6 +55,7 @@ def settings(database_url: str, kafka_topics: LocalKafka, jwks_file: Path) -> Se
         auth_clients=CLIENTS,
         auth_client_roles=CLIENT_ROLES,
         relay_poll_interval_s=0.2,
+        audit_checkpoint_file=tmp_path / "audit-checkpoints.jsonl",
         kafka_request_timeout_ms=3000,
         log_json=False,
         log_level="WARNING",

@@ -1,0 +1,73 @@
+"""Wiring of the anchored log: which key signs checkpoints, which keys verify them, the writer and the job.
+
+Checkpoints are signed with Silta's current record-signing key from the key
+ring (`SILTA_KEY_DIR`), looked up at each signature so that a rotation takes
+effect without a restart; they verify with every signing key the ring has
+ever held, retired ones included: a retired key signs nothing new, but what it
+signed stays history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from broker.audit.checkpoints import CheckpointSigner
+from broker.crypto.keyring import LiveKeyRing, signing_keys_ever
+from broker.services.checkpoints import CheckpointJob, CheckpointWriter
+from broker.services.unit_of_work import UnitOfWorkFactory
+from broker.settings import Settings
+
+
+class _RingSigner:
+    """The ring's current signing key, looked up at each signature."""
+
+    def __init__(self, ring: LiveKeyRing) -> None:
+        self._ring = ring
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key the next signature is made with."""
+        return self._ring.current().signer.key_id
+
+    def sign(self, data: bytes) -> bytes:
+        """Sign with the current key (check `key_id` first: a rotation may fall between)."""
+        return self._ring.current().signer.key.sign(data)
+
+
+def checkpoint_signer(settings: Settings) -> CheckpointSigner:
+    """Silta's current record-signing key from the ring, whichever it is when a checkpoint is signed."""
+    return _RingSigner(LiveKeyRing(settings.key_dir))
+
+
+def checkpoint_verification_keys(
+    settings: Settings, extra: Mapping[str, Ed25519PublicKey] | None = None
+) -> dict[str, Ed25519PublicKey]:
+    """Public keys by key id: every signing key the ring has held (retired too), and any given."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    if (settings.key_dir / "ring.json").exists():
+        keys.update(signing_keys_ever(settings.key_dir))
+    keys.update(extra or {})
+    return keys
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM (what `silta keys init` writes next to the private key)."""
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
+
+
+def checkpoint_writer(settings: Settings, units: UnitOfWorkFactory) -> CheckpointWriter:
+    """The writer of `SILTA_AUDIT_CHECKPOINT_FILE`, signing with `checkpoint_signer`."""
+    return CheckpointWriter(
+        units, settings.audit_checkpoint_file, checkpoint_signer(settings), checkpoint_verification_keys(settings)
+    )
+
+
+def checkpoint_job(settings: Settings, units: UnitOfWorkFactory) -> CheckpointJob:
+    """The service's periodic checkpoints, every `SILTA_AUDIT_CHECKPOINT_INTERVAL_S`."""
+    return CheckpointJob(checkpoint_writer(settings, units), settings.audit_checkpoint_interval_s)
