@@ -28,6 +28,7 @@ from broker.settings import PROJECT_ROOT
 from devinfra.kafka import LocalKafka, fetch_kafka_jars, start_local_kafka
 from devinfra.ports import free_port
 from devinfra.postgres import LocalPostgres
+from devinfra.segments import clear_text_in_segments
 from tests.support.databases import DatabaseClones, scratch_dir
 
 # Every Settings() in the tests uses a pseudonym key of their own, never a developer's.
@@ -118,7 +119,11 @@ def kafka() -> Iterator[LocalKafka]:
     yield broker
     # Its data is thrown away: no need to wait out a clean shutdown (often 5-15 s) before SIGKILL.
     broker.stop(timeout_s=2)
-    shutil.rmtree(data, ignore_errors=True)
+    try:  # everything the run sent went over this broker: none of it may be on its disk in clear
+        in_clear = clear_text_in_segments(broker.data_dir)
+        assert not in_clear, f"found on the test broker's disk in clear: {in_clear[:5]}"
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

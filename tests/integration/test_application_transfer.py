@@ -202,7 +202,7 @@ async def test_the_organiser_client_verifies_silta_signatures(
             ("silta-signature", b"AAAA"),
             ("silta-signature-key", b"silta-signing-1"),
         ]
-        await producer.send_and_wait("silta.to.hva-90.v1", application_transfer(forged), key=b"X", headers=headers)
+        await producer.send_and_wait("silta.to.hva-90.v1", b"forged: not sealed", key=b"X", headers=headers)
     finally:
         await producer.stop()
     deliveries = await collect(kafka, "hva-90", {genuine, forged})
