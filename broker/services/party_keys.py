@@ -23,7 +23,7 @@ from broker.crypto.sealing import decrypt, seal, signature_key_id, verify
 from broker.domain import headers as hdr
 from broker.domain.accepted import OutboundRecord
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
-from broker.domain.parties import role_of
+from broker.domain.parties import KELA, role_of
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.party_keys import RegisteredKey, add_key, current_encryption_keys, find_key, keys_of, revoke_key
 
@@ -111,6 +111,10 @@ class RecordSeals:
         verify(topic, headers, value, _ed25519(registered.jwk))
         if headers.get(hdr.SENDER) != sender:
             raise Rejection(ErrorCode.SENDER_NOT_TOPIC_OWNER, f"a record on {sender}'s topic must be sent by {sender}")
+        if headers.get(hdr.RECIPIENT) != KELA:
+            raise Rejection(
+                ErrorCode.SEAL_INVALID, f"a record on {topic} is for Kela, not {headers.get(hdr.RECIPIENT)}"
+            )
         return decrypt(headers, value, self.ring.current().decryption_keys)
 
 

@@ -160,6 +160,7 @@ async def test_silta_rotates_its_keys_while_an_organiser_reads_and_sends(
 
     await wait_until(published_both, 10, what="the rotated keys published")
     published = (await api.get("/.well-known/jwks.json")).json()
+    assert all("d" not in key for key in published["keys"])  # public halves only
     second = str(uuid.uuid4())
     await api.post(
         "/kela/v1/messages", headers=_auth(token_for()), content=application_transfer(second, municipality="837")

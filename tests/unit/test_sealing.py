@@ -8,7 +8,7 @@ import pytest
 from joserfc.jwk import OKPKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.crypto.keyring import LiveKeyRing
+from broker.crypto.keyring import KeyRing, LiveKeyRing
 from broker.crypto.sealing import seal, sign
 from broker.domain import headers as hdr
 from broker.domain.clock import SystemClock
@@ -120,6 +120,16 @@ async def test_unsigned_unknown_foreign_and_revoked_keys_each_have_their_code(un
         assert await PartyKeyRegistry().revoke(uow, party_keys("hva-08").signer.key_id)
         await uow.commit()
     assert await _refused(units, record) is ErrorCode.KEY_REVOKED
+
+
+async def test_a_record_addressed_to_someone_else_than_kela_does_not_open(units: UnitOfWorkFactory) -> None:
+    """Well signed and sealed for Silta, but its headers say it is for hva-06: `seal-invalid`."""
+    record = _genuine()
+    headers = {k: v for k, v in record.headers.items() if not k.startswith("silta-signature")}
+    headers[hdr.RECIPIENT] = "hva-06"
+    silta = KeyRing.load(KEY_DIR).encryption_key
+    sealed, value = seal(record.position.topic, headers, DOCUMENT, silta, party_keys("hva-08").signer)
+    assert await _refused(units, InboundRecord(record.position, value, sealed)) is ErrorCode.SEAL_INVALID
 
 
 async def test_a_record_encrypted_to_the_wrong_key_does_not_open(units: UnitOfWorkFactory) -> None:
