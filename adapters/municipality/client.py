@@ -122,8 +122,8 @@ class OrganiserClient:
             await self._consumer.commit(offsets)
 
     async def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery:
-        key = record.key.decode() if record.key is not None else None
-        headers = {name: value.decode(errors="replace") for name, value in record.headers}
+        key = record.key.decode(errors="replace") if record.key is not None else None
+        headers = {name: (value or b"").decode(errors="replace") for name, value in record.headers}
         message = await self._decode(record.topic, headers, record.value or b"")
         return Delivery(message, record.topic, record.partition, record.offset, key, headers)
 
@@ -151,3 +151,6 @@ class OrganiserClient:
             return silta_message_from_xml(root, message_type.name)
         except Rejection as rejection:  # also a value Python cannot hold (value-out-of-range)
             return InvalidRecord(headers.get(HEADER_MESSAGE_ID), rejection)
+        except (ValueError, KeyError, TypeError) as error:  # a record no valid seal could produce
+            unreadable = Rejection(ErrorCode.SEAL_INVALID, f"the record cannot be read ({type(error).__name__})")
+            return InvalidRecord(headers.get(HEADER_MESSAGE_ID), unreadable)

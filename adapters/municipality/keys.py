@@ -115,17 +115,21 @@ def _key_number(jwk: dict[str, Any]) -> int:
 
 
 class SiltaKeySource:
-    """Silta's keys for a running client: fetched once, fetched again when a record names a key not seen yet.
+    """Silta's keys for a running client: fetched once, again after `ttl_s`, and when a record names a new key.
 
-    A refetch happens at most once per `min_refetch_s`, so a flood of records with
-    made-up key ids costs one request, not one each.
+    The TTL makes a retired key stop verifying and a new encryption key be used without a restart. A
+    refetch for an unknown key id happens at most once per `min_refetch_s`, so a flood of records with
+    made-up key ids costs one request, not one each. A failed refetch keeps the keys it had.
     """
 
-    def __init__(self, url: str, keys: SiltaKeys | None = None, min_refetch_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str, keys: SiltaKeys | None = None, min_refetch_s: float = 10.0, ttl_s: float = 300.0
+    ) -> None:
         self.url = url
         self._keys = keys
         self._min_refetch_s = min_refetch_s
-        self._fetched_at = -min_refetch_s
+        self._ttl_s = ttl_s
+        self._fetched_at = time.monotonic() if keys is not None else -min_refetch_s
 
     @classmethod
     def fixed(cls, keys: SiltaKeys) -> SiltaKeySource:
@@ -133,9 +137,11 @@ class SiltaKeySource:
         return cls("", keys)
 
     async def keys(self) -> SiltaKeys:
-        """The keys, fetched on first use."""
+        """The keys: fetched on first use, and again once they are older than the TTL."""
         if self._keys is None:
             self._keys = await self._fetch()
+        elif self.url and time.monotonic() - self._fetched_at > self._ttl_s:
+            await self._refresh()
         return self._keys
 
     async def verification_key(self, key_id: str) -> Ed25519PublicKey | None:
@@ -143,8 +149,20 @@ class SiltaKeySource:
         keys = await self.keys()
         may_refetch = bool(self.url) and time.monotonic() - self._fetched_at > self._min_refetch_s
         if key_id not in keys.verification_keys and may_refetch:
-            keys = self._keys = await self._fetch()
+            keys = await self._refresh()
         return keys.verification_keys.get(key_id)
+
+    async def _refresh(self) -> SiltaKeys:
+        held = self._keys
+        try:
+            fresh = await self._fetch()
+        except (httpx.HTTPError, OSError, ValueError):
+            self._fetched_at = time.monotonic()  # try again after the interval, not on every record
+            if held is None:
+                raise
+            return held
+        self._keys = fresh
+        return fresh
 
     async def _fetch(self) -> SiltaKeys:
         self._fetched_at = time.monotonic()

@@ -37,9 +37,9 @@ from joserfc.registry import HeaderParameter
 from broker.domain import headers as hdr
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 
-SEAL_VERSION = "silta-seal-1"
+SEAL_VERSION = "silta-seal-2"
 _SEALED = (hdr.MESSAGE_ID, hdr.MESSAGE_TYPE, hdr.SENDER, hdr.RECIPIENT, hdr.SCHEMA)
-_SIGNED = (hdr.SENDER, hdr.RECIPIENT, hdr.MESSAGE_ID, hdr.MESSAGE_TYPE, hdr.CORRELATION_ID, hdr.SCHEMA)
+_UNSIGNED = frozenset({hdr.SIGNATURE, hdr.SIGNATURE_KEY})
 _REGISTRY = jwe.JWERegistry(
     header_registry={name: HeaderParameter(name, "str", required=True) for name in _SEALED},
     algorithms=["ECDH-ES+A256KW", "A256GCM"],
@@ -55,9 +55,16 @@ class SigningKey:
 
 
 def signed_bytes(topic: str, headers: Mapping[str, str], value: bytes) -> bytes:
-    """What a signature covers: the topic, the identifying headers and the hash of the (sealed) value."""
-    fields = [SEAL_VERSION, topic, *(headers.get(name, "") for name in _SIGNED), hashlib.sha256(value).hexdigest()]
-    return "\n".join(fields).encode()
+    """What a signature covers: the topic, every `silta-*` header but the signature's own, the value's hash.
+
+    Headers are sorted and each is length-prefixed, so no header can be moved into another's value; one a
+    recipient acts on (`silta-free-text`, `silta-receipted-position`, …) cannot be added, dropped or changed.
+    """
+    covered = sorted(
+        (name, text) for name, text in headers.items() if name.startswith("silta-") and name not in _UNSIGNED
+    )
+    fields = [f"{len(name)}:{name}={len(text)}:{text}" for name, text in covered]
+    return "\n".join([SEAL_VERSION, topic, *fields, hashlib.sha256(value).hexdigest()]).encode()
 
 
 def encrypt(headers: Mapping[str, str], plaintext: bytes, recipient_key: OKPKey) -> bytes:
@@ -104,7 +111,7 @@ def decrypt(headers: Mapping[str, str], value: bytes, keys: Mapping[str, OKPKey]
     """The plaintext, if the JWE is for one of `keys` and its authenticated header matches the record's headers."""
     try:
         sealed = jwe.decrypt_compact(value, _key_for(value, keys), registry=_REGISTRY)
-    except (JoseError, ValueError) as error:
+    except (JoseError, ValueError, KeyError, TypeError) as error:  # also an epk of another curve
         raise _seal_invalid(
             f"the payload cannot be opened with the recipient's keys ({type(error).__name__})"
         ) from None

@@ -197,5 +197,5 @@ class _FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # a
 
 
 def _inbound(record: ConsumerRecord[bytes, bytes]) -> InboundRecord:
-    headers = {name: value.decode(errors="replace") for name, value in record.headers}
+    headers = {name: (value or b"").decode(errors="replace") for name, value in record.headers}  # Kafka allows null
     return InboundRecord(RecordPosition(record.topic, record.partition, record.offset), record.value, headers)

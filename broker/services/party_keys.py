@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from broker.crypto.keyring import LiveKeyRing
-from broker.crypto.sealing import decrypt, seal, signature_key_id, verify
+from broker.crypto.sealing import decrypt, encrypt, seal, signature_key_id, verify
 from broker.domain import headers as hdr
 from broker.domain.accepted import OutboundRecord
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
@@ -27,6 +29,7 @@ from broker.domain.parties import KELA, role_of
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.party_keys import RegisteredKey, add_key, current_encryption_keys, find_key, keys_of, revoke_key
 
+log = structlog.get_logger(__name__)
 _CURVE_OF_USE = {"sig": "Ed25519", "enc": "X25519"}
 
 
@@ -43,7 +46,23 @@ def _checked(party: str, jwk: Mapping[str, Any]) -> tuple[str, str]:
         raise KeyRegistrationError(f"{kid}: expected an OKP Ed25519 key with use sig or X25519 with use enc")
     if "d" in jwk:
         raise KeyRegistrationError(f"{kid}: a private key; register only the public half")
+    try:  # a key that does not work would fail every record sealed to it, or verified with it
+        if use == "sig":
+            _ed25519_of(str(jwk["x"]))
+        else:
+            encrypt(_PROBE_HEADERS, b"<probe/>", _okp_of(kid, "X25519", str(jwk["x"])))
+    except (KeyError, ValueError, TypeError, JoseError) as error:
+        raise KeyRegistrationError(f"{kid}: not a usable {_CURVE_OF_USE[str(use)]} public key ({error})") from None
     return kid, str(use)
+
+
+_PROBE_HEADERS = {
+    hdr.MESSAGE_ID: "probe",
+    hdr.MESSAGE_TYPE: "probe",
+    hdr.SENDER: "silta",
+    hdr.RECIPIENT: "probe",
+    hdr.SCHEMA: "probe",
+}
 
 
 class PartyKeyRegistry:
@@ -92,7 +111,12 @@ class RecordSeals:
             if registered is None:
                 sealed.append(None)
                 continue
-            headers, value = seal(record.topic, record.headers, record.value, _okp(registered.jwk), signer)
+            try:
+                headers, value = seal(record.topic, record.headers, record.value, _okp(registered.jwk), signer)
+            except (KeyError, ValueError, TypeError, JoseError) as error:  # a key that slipped past registration
+                log.error("outbox_recipient_key_unusable", key_id=registered.key_id, error=type(error).__name__)
+                sealed.append(None)
+                continue
             sealed.append(OutboundRecord(record.topic, record.key, headers, value))
         return sealed
 

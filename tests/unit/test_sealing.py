@@ -15,7 +15,7 @@ from broker.domain.clock import SystemClock
 from broker.domain.errors import ErrorCode, Rejection
 from broker.domain.identity_code import LOOKS_LIKE_IDENTITY_CODE
 from broker.services.inbound import InboundRecord
-from broker.services.party_keys import PartyKeyRegistry, RecordSeals
+from broker.services.party_keys import KeyRegistrationError, PartyKeyRegistry, RecordSeals
 from broker.services.unit_of_work import UnitOfWorkFactory
 from devinfra.samples import example_message
 from tests.conftest import KEY_DIR, party_keys
@@ -144,3 +144,19 @@ async def test_a_record_encrypted_to_the_wrong_key_does_not_open(units: UnitOfWo
         party_keys("hva-08").signer,
     )
     assert await _refused(units, InboundRecord(record.position, value, headers)) is ErrorCode.SEAL_INVALID
+
+
+@pytest.mark.parametrize("x", [None, "AAAA", 5, "A" * 43], ids=["no-x", "short", "not-a-string", "all-zero-point"])
+async def test_an_unusable_public_key_cannot_be_registered(units: UnitOfWorkFactory, x: object) -> None:
+    """A JWK that would fail every record sealed to it is refused at registration, naming the key."""
+    jwk = {"kty": "OKP", "crv": "X25519", "kid": "hva-08-enc-bad", "use": "enc", **({"x": x} if x is not None else {})}
+    async with units() as uow:
+        with pytest.raises(KeyRegistrationError, match="hva-08-enc-bad"):
+            await PartyKeyRegistry().register(uow, "hva-08", {"keys": [jwk]}, "test")
+
+
+async def test_a_header_the_recipient_acts_on_is_signed_too(units: UnitOfWorkFactory) -> None:
+    """`silta-free-text` added after signing (or any other `silta-*` header): `signature-invalid`."""
+    record = _genuine()
+    flagged = dataclasses.replace(record, headers={**record.headers, hdr.FREE_TEXT: "Statement"})
+    assert await _refused(units, flagged) is ErrorCode.SIGNATURE_INVALID
