@@ -38,6 +38,7 @@ from broker.domain.clock import Clock, SystemClock
 from broker.domain.errors import ErrorCode, Rejection
 from broker.logging import configure_logging
 from broker.metrics import MESSAGES_REJECTED
+from broker.services.ops_metrics import OPERATIONS_GAUGES
 from broker.settings import Settings
 from entrypoints.bootstrap import Runtime, build_runtime
 
@@ -50,6 +51,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = build_runtime(settings, app.state.clock)
     app.state.runtime = runtime
     app.state.services = runtime.services
+    OPERATIONS_GAUGES.watch_lag(runtime.inbound.lag)
     await runtime.start()
     log.info(
         "silta_started",
@@ -156,7 +158,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         return JSONResponse(services.record_keys.current().jwks(), headers={"Cache-Control": "max-age=60"})
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        await OPERATIONS_GAUGES.refresh(runtime.sessions)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
