@@ -34,6 +34,7 @@ from adapters.problems import (
     problem_document,
     validation_rejection,
 )
+from adapters.request_id import RequestIdMiddleware
 from broker.domain.clock import Clock, SystemClock
 from broker.domain.errors import ErrorCode, Rejection
 from broker.logging import configure_logging
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_openapi(app)
+    app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(Rejection, _rejection_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
