@@ -185,6 +185,11 @@ class InboundConsumer:
             if tp in consumer.assignment():
                 consumer.resume(tp)
 
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        """Drop what this instance knew of these partitions' positions (they are going to another instance)."""
+        for tp in partitions:
+            self._committed.pop(tp, None)
+
     async def finish(self, partitions: Iterable[TopicPartition], *, cancel: bool = False) -> None:
         """Let the workers of these partitions finish (and commit) before they go elsewhere.
 
@@ -209,8 +214,9 @@ class _FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # a
         self._consumer = consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Wait for the revoked partitions' workers."""
+        """Wait for the revoked partitions' workers; their last commits are no longer this instance's to report."""
         await self._consumer.finish(revoked)
+        self._consumer.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Nothing to prepare: positions come from the committed offsets."""

@@ -44,3 +44,13 @@ def test_no_lag_is_reported_while_the_consumer_is_not_running() -> None:
     clock = ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     inbound = InboundConsumer(cast(Any, None), "group", cast(Any, None), max_records=10, clock=clock)
     assert inbound.lag() == {}
+
+
+def test_a_revoked_partitions_last_commit_is_forgotten() -> None:
+    """After a rebalance takes a partition away and gives it back, an old commit does not inflate its lag."""
+    clock = ManualClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    inbound = InboundConsumer(cast(Any, None), "group", cast(Any, None), max_records=10, clock=clock)
+    inbound._consumer = cast(Any, _Consumer({_DONE: 9}))
+    inbound._committed[_DONE] = 2
+    inbound.forget([_DONE])
+    assert inbound.lag() == {("silta.from.hva-08.v1", 1): 0}
