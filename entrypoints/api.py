@@ -17,6 +17,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,10 +34,12 @@ from adapters.problems import (
     problem_document,
     validation_rejection,
 )
+from adapters.request_id import RequestIdMiddleware
 from broker.domain.clock import Clock, SystemClock
 from broker.domain.errors import ErrorCode, Rejection
 from broker.logging import configure_logging
 from broker.metrics import MESSAGES_REJECTED
+from broker.services.ops_metrics import OPERATIONS_GAUGES
 from broker.settings import Settings
 from entrypoints.bootstrap import Runtime, build_runtime
 
@@ -49,6 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = build_runtime(settings, app.state.clock)
     app.state.runtime = runtime
     app.state.services = runtime.services
+    OPERATIONS_GAUGES.watch_lag(runtime.inbound.lag)
     await runtime.start()
     log.info(
         "silta_started",
@@ -105,7 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """The FastAPI application; nothing is connected until it starts. Tests may hand in a clock to move time."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI and ReDoc files, no CDN
         title="Silta",
         version="0.1.0",
         lifespan=_lifespan,
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_openapi(app)
+    app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(Rejection, _rejection_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
@@ -155,7 +160,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         return JSONResponse(services.record_keys.current().jwks(), headers={"Cache-Control": "max-age=60"})
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        await OPERATIONS_GAUGES.refresh(runtime.sessions)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

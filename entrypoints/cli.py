@@ -22,9 +22,11 @@ def serve(settings: Settings) -> None:
     """Migrate the database, then serve the API with uvicorn until stopped (HTTPS if a certificate is set)."""
     import uvicorn
 
+    from broker.logging import configure_logging
     from broker.store.migrate import upgrade_database
     from entrypoints.api import create_app
 
+    configure_logging(settings.log_level, settings.log_json)  # the migration's lines are JSON too
     asyncio.run(upgrade_database(settings.database_url))
     # Each worker process (with more than one) builds its own app from the same environment.
     app = "entrypoints.api:create_app" if settings.api_workers > 1 else create_app(settings)

@@ -73,6 +73,7 @@ class InboundConsumer:
         self._stopping = False
         self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
         self._current: dict[TopicPartition, tuple[int, dt.datetime]] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
 
     def start(self) -> None:
@@ -95,6 +96,24 @@ class InboundConsumer:
             if waited > longer_than_s and (highwater is None or highwater > offset + 1):
                 stalls.append(Stall(f"{tp.topic}/{tp.partition}", offset, round(waited, 1)))
         return stalls
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records behind each assigned partition's highwater: from the one being handled, else the last commit.
+
+        A partition not fetched yet (no highwater known) is left out; one fetched but with nothing handled since
+        the assignment counts as caught up, as its fetch position is the highwater then.
+        """
+        consumer, lags = self._consumer, {}
+        if consumer is None:
+            return {}
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            current = self._current.get(tp)
+            position = current[0] if current else self._committed.get(tp, highwater)
+            lags[tp.topic, tp.partition] = max(highwater - position, 0)
+        return lags
 
     async def _run(self) -> None:
         backoff = 0.5
@@ -149,6 +168,7 @@ class InboundConsumer:
                 await self._processor.process(_inbound(record))
             self._current.pop(tp, None)
             await consumer.commit({tp: records[-1].offset + 1})
+            self._committed[tp] = records[-1].offset + 1
             log.debug("inbound_partition_batch_stored", partition=str(tp), records=len(records))
         except asyncio.CancelledError:
             raise
@@ -164,6 +184,11 @@ class InboundConsumer:
             self._workers.pop(tp, None)
             if tp in consumer.assignment():
                 consumer.resume(tp)
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        """Drop what this instance knew of these partitions' positions (they are going to another instance)."""
+        for tp in partitions:
+            self._committed.pop(tp, None)
 
     async def finish(self, partitions: Iterable[TopicPartition], *, cancel: bool = False) -> None:
         """Let the workers of these partitions finish (and commit) before they go elsewhere.
@@ -189,8 +214,9 @@ class _FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # a
         self._consumer = consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Wait for the revoked partitions' workers."""
+        """Wait for the revoked partitions' workers; their last commits are no longer this instance's to report."""
         await self._consumer.finish(revoked)
+        self._consumer.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Nothing to prepare: positions come from the committed offsets."""

@@ -96,7 +96,7 @@ class OrganiserRecordIntake:
         await insert_accepted(uow.session, [*stored, receipt])
         uow.outbox_written()
         if stored:
-            MESSAGES_ACCEPTED.labels(message_type=message.message_type).inc()
+            MESSAGES_ACCEPTED.labels(message_type=message.message_type, channel="kafka").inc()
             return InboundOutcome.ACCEPTED
         return InboundOutcome.DUPLICATE
 

@@ -58,5 +58,5 @@ class MessageIntake:
             detail = f"message id {message.message_id} was already used for a different document"
             raise Rejection(ErrorCode.MESSAGE_ID_CONFLICT, detail)
         if outcome is SaveOutcome.STORED:
-            MESSAGES_ACCEPTED.labels(message_type=message.message_type).inc()
+            MESSAGES_ACCEPTED.labels(message_type=message.message_type, channel="rest").inc()
         return AcceptedAnswer(message.message_id, outcome)

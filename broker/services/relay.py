@@ -22,6 +22,7 @@ from broker.domain.parties import KELA
 from broker.domain.topics import KELA_INBOX
 from broker.kafka.publisher import Publisher, PublishError
 from broker.metrics import RECORDS_PUBLISHED
+from broker.services.ops_metrics import observe_delivery
 from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from broker.store import inbox
 from broker.store.audit_log import append_entries
@@ -91,6 +92,7 @@ class OutboxRelay:
             await inbox.deliver(session, KELA, to_inbox, published_at)
             await append_entries(session, "disclosure", disclosure_entries(pending), published_at)
             await append_entries(session, "receipt", receipt_entries(pending), published_at)
+            await observe_delivery(session, [p.message_id for p in pending], published_at)
             await uow.commit()
         RECORDS_PUBLISHED.inc(len(pending))
         log.info("outbox_published", count=len(pending))
