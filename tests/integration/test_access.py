@@ -26,7 +26,15 @@ from tests.conftest import AUDIENCE, ISSUER
 from tests.support.clients import CLIENT_OF_ROLE
 
 pytestmark = pytest.mark.integration
-PUBLIC = {("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/.well-known/jwks.json")}
+PUBLIC = {
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/docs"),  # the API's description, served offline by fastapi-offline
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
 WRONG_BODY = b'{"personal_identity_code": [1, 2'
 _DUMMY = {"attachment_id": "0" * 64}
 _UUID = "00000000-0000-4000-8000-000000000000"
