@@ -1,19 +1,24 @@
-"""Singleton jobs on one PostgreSQL: the overdue watch of two instances flags each message exactly once."""
+"""Singleton jobs on one PostgreSQL: two instances' overdue watches flag each message once; one writes checkpoints."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 
 from broker.crypto.ids import MessageIds
 from broker.domain.lifecycle import Event
+from broker.services.checkpoints import CheckpointJob, CheckpointWriter
 from broker.services.overdue import OverdueSweep, OverdueWatch
 from broker.services.receipts import ReceiptWriter
 from broker.services.unit_of_work import UnitOfWork
+from broker.settings import Settings
 from broker.store.singleton import SingletonJob, hold_round_lock
 from broker.store.tables import MessageEvent, MessageRecord
+from entrypoints.audit_anchor import checkpoint_signer, checkpoint_verification_keys
+from tests.integration.audit_helpers import log_entries, units_on
 from tests.integration.instances import PIPELINE, instance_sessions, store_transfers, units_of
 
 _FLAGS_PER_MESSAGE = (
@@ -83,3 +88,22 @@ async def test_the_round_lock_goes_to_one_transaction_and_is_free_after_it(datab
                 assert await hold_round_lock(second, SingletonJob.AUDIT_CHECKPOINTS)  # another job: its own lock
         async with b() as second, second.begin():
             assert await hold_round_lock(second, SingletonJob.OVERDUE_WATCH)
+
+
+async def test_a_checkpoint_round_writes_only_in_the_instance_holding_the_lock(
+    database_url: str, tmp_path: Path
+) -> None:
+    """While another instance's round holds the checkpoints' lock this job's round writes nothing; after, it does."""
+    path = tmp_path / "audit-checkpoints.jsonl"
+    settings = Settings(audit_checkpoint_file=path)
+    async with units_on(database_url) as units, instance_sessions(database_url) as other:
+        await log_entries(units, "disclosure", 2)
+        job = CheckpointJob(
+            CheckpointWriter(units, path, checkpoint_signer(settings), checkpoint_verification_keys(settings)), 60
+        )
+        async with other() as holding, holding.begin():
+            assert await hold_round_lock(holding, SingletonJob.AUDIT_CHECKPOINTS)
+            skipped = await job.run_once()
+        written = await job.run_once()
+    assert skipped.written == []
+    assert [(c.chain, c.seq) for c in written.written] == [("disclosure", 2)]
