@@ -18,6 +18,7 @@ from broker.settings import Settings
 from broker.store.singleton import SingletonJob, hold_round_lock
 from broker.store.tables import MessageEvent, MessageRecord
 from entrypoints.audit_anchor import checkpoint_signer, checkpoint_verification_keys
+from entrypoints.audit_commands import retention
 from tests.integration.audit_helpers import log_entries, units_on
 from tests.integration.instances import PIPELINE, instance_sessions, store_transfers, units_of
 
@@ -107,3 +108,16 @@ async def test_a_checkpoint_round_writes_only_in_the_instance_holding_the_lock(
         written = await job.run_once()
     assert skipped.written == []
     assert [(c.chain, c.seq) for c in written.written] == [("disclosure", 2)]
+
+
+async def test_a_retention_run_skips_while_another_holds_the_lock(database_url: str) -> None:
+    """`silta retention run` on one PostgreSQL: skipped (None) while another run holds the lock, done after it."""
+    settings = Settings(database_url=database_url)
+    async with instance_sessions(database_url) as other:
+        async with other() as holding, holding.begin():
+            assert await hold_round_lock(holding, SingletonJob.RETENTION)
+            skipped = await retention(settings, 90)
+        done = await retention(settings, 90)
+    assert skipped is None
+    assert done is not None
+    assert done.messages == 0
