@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     api_workers: int = Field(default=1, ge=1)
-    """Worker processes; with more than one, use PostgreSQL (each worker runs a relay; the row lock orders them)."""
+    """Worker processes; with more than one, use PostgreSQL (relays share the outbox: README "Scale-out")."""
     public_base_url: str = ""
     """Prefix for the status URLs handed to clients; empty means relative URLs."""
     api_tls_cert_file: Path | None = None

@@ -26,6 +26,7 @@ from broker.services.mandate_registry import ImportResult, MandateRegistry
 from broker.services.retention import RetentionResult, run_retention
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
+from broker.store.singleton import SingletonJob, hold_round_lock
 from entrypoints.audit_anchor import checkpoint_verification_keys, checkpoint_writer
 
 
@@ -56,9 +57,15 @@ async def checkpoint(settings: Settings) -> CheckpointRound:
         return await checkpoint_writer(settings, units).write_due()
 
 
-async def retention(settings: Settings, days: int) -> RetentionResult:
-    """Empty bodies whose last step is more than `days` old, then unneeded attachments."""
+async def retention(settings: Settings, days: int) -> RetentionResult | None:
+    """Empty bodies whose last step is more than `days` old, then unneeded attachments; None if a run is under way.
+
+    Runs from several hosts' schedulers on one PostgreSQL are elected like the
+    service's jobs: the one holding the retention lock purges, the others skip.
+    """
     async with units_for(settings) as units, units() as uow:
+        if not await hold_round_lock(uow.session, SingletonJob.RETENTION):
+            return None
         result = await run_retention(uow, days)
         await uow.commit()
     return result

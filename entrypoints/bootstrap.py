@@ -49,6 +49,7 @@ from broker.services.relay import OutboxRelay
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 from broker.store.group_commit import GroupCommitter
+from broker.store.outbox_signal import OutboxSignal, listener_dsn
 from broker.xml.safe_parse import ParseLimits
 from broker.xml.validation import SchemaRegistry
 from entrypoints.audit_anchor import checkpoint_job
@@ -98,6 +99,8 @@ class Runtime:
     inbound: InboundConsumer
     overdue: OverdueWatch
     checkpoints: CheckpointJob
+    signal: OutboxSignal | None = None
+    """LISTEN/NOTIFY between instances (PostgreSQL only)."""
     _kafka_side: asyncio.Task[None] | None = None
 
     @property
@@ -109,6 +112,8 @@ class Runtime:
         """Start group commit, relay and overdue watch; topics and the consumer as soon as Kafka answers."""
         self._kafka_side = asyncio.create_task(self._start_kafka_side(), name="kafka-side-start")
         self.committer.start()
+        if self.signal is not None:
+            self.signal.start()
         if self.settings.relay_enabled:
             self.relay.start()
         self.overdue.start()
@@ -124,6 +129,8 @@ class Runtime:
         await self.inbound.stop()
         await self.committer.stop()
         await self.relay.stop()
+        if self.signal is not None:
+            await self.signal.stop()
         await self.checkpoints.stop()  # after the last log entries are committed, before the engine goes
         await self.publisher.close()
         await self.engine.dispose()
@@ -158,11 +165,13 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     seals = RecordSeals(record_keys)
     relay = OutboxRelay(units, publisher, seals, settings.relay_batch_size, settings.relay_poll_interval_s)
     wake.relay = relay
+    if engine.dialect.name == "postgresql":
+        wake.signal = OutboxSignal(listener_dsn(engine.url), relay.wake)
     pipeline = build_pipeline(settings, clock)
     jwks = token_keys(settings)  # one source for tokens and guardian assertions, read again when due
     ids = MessageIds(pipeline.pseudonyms.id_secret)  # version 1's key: a rotation never changes an id
     receipts = ReceiptWriter(ids)
-    committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=relay.wake)
+    committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=wake)
     services = ServiceLayer(
         settings=settings,
         units=units,
@@ -206,17 +215,21 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
             settings.overdue_check_interval_s,
         ),
         checkpoints=checkpoint_job(settings, units),
+        signal=wake.signal,
     )
 
 
 class _Wake:
-    """Wakes the relay after a unit of work that wrote outbox rows commits (the relay is built after the units)."""
+    """Wakes the relay after outbox rows commit (the relay is built after the units), and other instances' too."""
 
     relay: OutboxRelay | None = None
+    signal: OutboxSignal | None = None
 
     def __call__(self) -> None:
         if self.relay is not None:
             self.relay.wake()
+        if self.signal is not None:
+            self.signal.announce()
 
 
 async def _create_topics_when_possible(settings: Settings) -> None:

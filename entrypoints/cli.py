@@ -183,6 +183,9 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
 
     settings = Settings()
     result = asyncio.run(retention(settings, args.days or settings.retention_days))
+    if result is None:
+        print("another retention run is under way on this database; skipped")
+        return 0
     cutoff = result.cutoff
     print(
         f"purged the bodies of {result.messages} messages whose last receipt or step was before"

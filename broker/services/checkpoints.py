@@ -39,6 +39,7 @@ from broker.audit.checkpoints import (
 )
 from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from broker.store.audit_log import chain_heads, hash_at
+from broker.store.singleton import SingletonJob, hold_round_lock
 
 log = structlog.get_logger(__name__)
 
@@ -63,7 +64,8 @@ class CheckpointWriter:
         signer: CheckpointSigner,
         keys: Mapping[str, Ed25519PublicKey],
     ) -> None:
-        self._units = units
+        self.units = units
+        """The writer's database (the job's election runs on it too)."""
         self.path = path
         self._signer = signer
         self._keys = keys
@@ -76,7 +78,7 @@ class CheckpointWriter:
         async with self._one_at_a_time:
             before = await asyncio.to_thread(self._file_round, self._offset, dict(self._last), [])
             self._learn(before)
-            async with self._units() as uow:
+            async with self.units() as uow:
                 moved = {head: await self._moved(uow, head) for head in await chain_heads(uow.session)}
                 at = uow.now.isoformat()
             signed = [sign_checkpoint(head, at, self._signer) for head, due in moved.items() if due]
@@ -141,7 +143,12 @@ class _FileOutcome:
 
 
 class CheckpointJob:
-    """Runs the writer every `interval_s` seconds in the background, and once more as it stops."""
+    """Runs the writer every `interval_s` seconds in the background, and once more as it stops.
+
+    With several instances on one PostgreSQL, a round writes only in the
+    instance holding the checkpoints' advisory lock (`broker.store.singleton`),
+    kept in a transaction of its own for the whole round; the others skip it.
+    """
 
     def __init__(self, writer: CheckpointWriter, interval_s: float, stop_timeout_s: float = 30.0) -> None:
         self.writer = writer
@@ -177,13 +184,20 @@ class CheckpointJob:
     async def run_once(self) -> CheckpointRound:
         """One round; a failure is logged (with its traceback) and the next round tries again."""
         try:
-            result = await self.writer.write_due()
+            result = await self._elected_round()
         except Exception:
             log.exception("audit_checkpoint_failed", file=str(self.writer.path))
             result = CheckpointRound([], [])
         self.rounds += 1
         _log_round(result, str(self.writer.path))
         return result
+
+    async def _elected_round(self) -> CheckpointRound:
+        """The writer's round if this instance holds the lock; an empty round if another instance does."""
+        async with self.writer.units() as election:
+            if not await hold_round_lock(election.session, SingletonJob.AUDIT_CHECKPOINTS):
+                return CheckpointRound([], [])
+            return await self.writer.write_due()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

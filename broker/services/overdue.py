@@ -23,6 +23,7 @@ from broker.domain.parties import SILTA, PartyRole, role_of
 from broker.services.receipts import ReceiptWriter
 from broker.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from broker.store.messages import insert_accepted
+from broker.store.singleton import SingletonJob, hold_round_lock
 from broker.store.tables import MessageEvent, MessageRecord
 from broker.store.tracking import StatusStep, record_steps
 
@@ -91,7 +92,12 @@ def _flags_so_far() -> ScalarSelect[int]:
 
 
 class OverdueWatch:
-    """Runs the sweep every `interval_s` seconds in the background, each run in its own unit of work."""
+    """Runs the sweep every `interval_s` seconds in the background, each run in its own unit of work.
+
+    Every instance runs a watch; a round sweeps only in the instance that holds
+    the overdue watch's advisory lock (see `broker.store.singleton`), so two
+    instances never flag the same message twice.
+    """
 
     def __init__(self, units: UnitOfWorkFactory, sweep: OverdueSweep, interval_s: float) -> None:
         self._units = units
@@ -110,8 +116,10 @@ class OverdueWatch:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def check_once(self) -> list[str]:
-        """Flag what is overdue now; returns the ids flagged."""
+        """Flag what is overdue now (unless another instance's round is under way); returns the ids flagged."""
         async with self._units() as uow:
+            if not await hold_round_lock(uow.session, SingletonJob.OVERDUE_WATCH):
+                return []
             flagged = await self._sweep.run(uow)
             await uow.commit()
         if flagged:

@@ -14,6 +14,7 @@ from broker.domain import headers as hdr
 from broker.domain.accepted import AcceptedMessage, OutboundRecord, SaveOutcome
 from broker.domain.disclosure import PSEUDONYM_VERSION, DisclosureFacts
 from broker.domain.lifecycle import Event, Status
+from broker.store.outbox_claim import claimed_keys
 from broker.store.tables import MessageAttachment, MessageRecord, OutboxRecord
 from broker.store.tracking import StatusStep, record_steps
 
@@ -117,9 +118,13 @@ class PendingRecord:
 async def pending_records(session: AsyncSession, limit: int) -> list[PendingRecord]:
     """The oldest unpublished outbox rows, locked (on PostgreSQL) until the transaction ends.
 
-    Relays on several instances queue behind the lock instead of skipping rows,
-    so records about one case keep their order on the topic.
+    On PostgreSQL only rows of the record keys this transaction claimed (see
+    `broker.store.outbox_claim`): relays on several instances share the outbox
+    without waiting on each other, and each key's records keep their order.
     """
+    keys = await claimed_keys(session, limit)
+    if keys == []:
+        return []
     query = (
         select(
             OutboxRecord.id,
@@ -136,6 +141,8 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
         .limit(limit)
         .with_for_update(of=OutboxRecord)
     )
+    if keys is not None:
+        query = query.where(OutboxRecord.record_key.in_(keys))
     rows = await session.execute(query)
     return [
         PendingRecord(
