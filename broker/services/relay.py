@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -36,6 +37,8 @@ from broker.store.messages import (
 
 log = structlog.get_logger(__name__)
 _MAX_BACKOFF_S = 10.0
+HELD_RECHECK_S = 30.0
+"""How long topics whose recipient has no encryption key are left out of the batches before trying again."""
 
 
 class Sealer(Protocol):
@@ -54,6 +57,8 @@ class OutboxRelay:
         self._units = units
         self._publisher = publisher
         self._sealer = sealer
+        self._held_topics: set[str] = set()
+        self._held_since = 0.0
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
@@ -82,7 +87,7 @@ class OutboxRelay:
         """Publish one batch of pending rows; returns how many were published."""
         async with self._units() as uow:
             session = uow.session
-            pending = await pending_records(session, self._batch_size)
+            pending = await pending_records(session, self._batch_size, self._topics_to_skip())
             if not pending:
                 return 0
             pending = await self._publish(uow, pending)
@@ -98,13 +103,23 @@ class OutboxRelay:
         log.info("outbox_published", count=len(pending))
         return len(pending)
 
+    def _topics_to_skip(self) -> frozenset[str]:
+        """Topics whose recipient had no key: skipped for a while, so that their rows cannot fill every batch."""
+        if self._held_topics and time.monotonic() - self._held_since > HELD_RECHECK_S:
+            self._held_topics = set()  # look again: a key may have been registered meanwhile
+        return frozenset(self._held_topics)
+
     async def _publish(self, uow: UnitOfWork, pending: list[PendingRecord]) -> list[PendingRecord]:
         """Seal and publish the Kafka-bound rows; returns the rows done (a recipient without a key waits)."""
         to_kafka = [p for p in pending if p.record.topic != KELA_INBOX]
         sealed = await self._sealer.seal_all(uow, [p.record for p in to_kafka])
         held = {p.outbox_id for p, s in zip(to_kafka, sealed, strict=True) if s is None}
         if held:
-            log.error("outbox_recipient_key_missing", held=len(held))
+            topics = {p.record.topic for p in to_kafka if p.outbox_id in held}
+            log.error("outbox_recipient_key_missing", held=len(held), topics=sorted(topics))
+            if not self._held_topics:
+                self._held_since = time.monotonic()
+            self._held_topics |= topics
         ready = [s for s in sealed if s is not None]
         if ready:
             await self._publisher.publish(ready)

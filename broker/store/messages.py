@@ -115,14 +115,16 @@ class PendingRecord:
     disclosure: DisclosureFacts
 
 
-async def pending_records(session: AsyncSession, limit: int) -> list[PendingRecord]:
+async def pending_records(
+    session: AsyncSession, limit: int, skip_topics: frozenset[str] = frozenset()
+) -> list[PendingRecord]:
     """The oldest unpublished outbox rows, locked (on PostgreSQL) until the transaction ends.
 
     On PostgreSQL only rows of the record keys this transaction claimed (see
     `broker.store.outbox_claim`): relays on several instances share the outbox
     without waiting on each other, and each key's records keep their order.
     """
-    keys = await claimed_keys(session, limit)
+    keys = await claimed_keys(session, limit, skip_topics)
     if keys == []:
         return []
     query = (
@@ -136,7 +138,7 @@ async def pending_records(session: AsyncSession, limit: int) -> list[PendingReco
             MessageRecord.disclosure,
         )
         .join(MessageRecord, MessageRecord.message_id == OutboxRecord.message_id)
-        .where(OutboxRecord.published_at.is_(None))
+        .where(OutboxRecord.published_at.is_(None), OutboxRecord.topic.not_in(skip_topics))
         .order_by(OutboxRecord.id)
         .limit(limit)
         .with_for_update(of=OutboxRecord)

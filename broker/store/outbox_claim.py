@@ -34,7 +34,7 @@ _CLAIM = text(
     """
     WITH pending_keys AS MATERIALIZED (
         SELECT record_key, min(id) AS oldest FROM outbox
-        WHERE published_at IS NULL
+        WHERE published_at IS NULL AND topic <> ALL(CAST(:skip AS text[]))
         GROUP BY record_key ORDER BY oldest
     )
     SELECT record_key FROM pending_keys
@@ -45,9 +45,12 @@ _CLAIM = text(
 """Materialised, so the planner cannot push the lock call into the aggregate (it would lock every pending key)."""
 
 
-async def claimed_keys(session: AsyncSession, limit: int) -> list[str] | None:
-    """The record keys this transaction now holds (up to `limit`, oldest first); None on SQLite."""
+async def claimed_keys(
+    session: AsyncSession, limit: int, skip_topics: frozenset[str] = frozenset()
+) -> list[str] | None:
+    """The record keys this transaction now holds (up to `limit`, oldest first, not on `skip_topics`); SQLite: None."""
     if not on_postgresql(session):
         return None
-    rows = await session.execute(_CLAIM, {"limit": limit, "namespace": RELAY_LOCK_NAMESPACE})
+    parameters = {"limit": limit, "namespace": RELAY_LOCK_NAMESPACE, "skip": sorted(skip_topics)}
+    rows = await session.execute(_CLAIM, parameters)
     return [key for (key,) in rows]

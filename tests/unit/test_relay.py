@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.domain.clock import SystemClock
 from broker.kafka.memory import InMemoryPublisher
 from broker.kafka.publisher import PublishError
+from broker.services import relay as relay_module
 from broker.services.relay import OutboxRelay
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
@@ -72,9 +73,10 @@ async def test_logs_are_written_once_per_publication(sessions: async_sessionmake
 
 
 async def test_records_go_out_sealed_and_wait_for_a_recipient_without_a_key(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every published record passed the sealer; a recipient with no key gets nothing until it has one."""
+    monkeypatch.setattr(relay_module, "HELD_RECHECK_S", 0.0)  # look for the key again at once
     ids = await _store(sessions, 3)
     publisher = InMemoryPublisher()
     sealer = MarkingSealer(without_key=frozenset({"hva-90"}))
@@ -85,3 +87,22 @@ async def test_records_go_out_sealed_and_wait_for_a_recipient_without_a_key(
     assert await relay.relay_once() == 3
     assert [r.headers["silta-message-id"] for r in publisher.records] == ids
     assert {r.headers["test-sealed"] for r in publisher.records} == {"yes"}
+
+
+async def test_a_recipient_without_a_key_never_fills_every_batch(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Four held rows for hva-90 ahead of two for hva-08, batches of two: hva-08's still go out, in order."""
+    held = await _store(sessions, 4)
+    committer = GroupCommitter(sessions, max_batch=64)
+    committer.start()
+    others = [PIPELINE.accept(application_transfer(str(uuid.uuid4()), municipality="837"), KELA) for _ in range(2)]
+    for message in others:
+        await committer.save(message)
+    await committer.stop()
+    publisher = InMemoryPublisher()
+    relay = OutboxRelay(
+        _units(sessions), publisher, MarkingSealer(without_key=frozenset({"hva-90"})), batch_size=2, poll_interval_s=0.1
+    )
+    for _ in range(4):
+        await relay.relay_once()
+    assert [r.headers["silta-message-id"] for r in publisher.records] == [m.message_id for m in others]
+    assert not {r.headers["silta-message-id"] for r in publisher.records} & set(held)
