@@ -65,9 +65,13 @@ class OrganiserKeys:
             key = OKPKey.generate_key(curve, parameters={"kid": f"{party}-{use}-{number}", "use": use}, private=True)
             jwks.append(key.as_dict(private=True))
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
+        temporary = path.with_name(f".{_FILE}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as out:  # the only copy of the private keys: never half-written, never 0644
             json.dump({"keys": jwks}, out, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
+        temporary.replace(path)
         return public_jwks(jwks)
 
     @staticmethod

@@ -12,9 +12,12 @@ the public halves for the organisers' clients.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -104,25 +107,41 @@ def signing_keys_ever(folder: Path) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
+@contextlib.contextmanager
+def _changing(folder: Path) -> Iterator[None]:
+    """One change to the ring at a time: two operators rotating and retiring at once must not undo each other."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "ring.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_key_ring(folder: Path) -> list[str]:
     """Make a first key of each purpose that has none (local runs); returns the ids made."""
-    state = _state(folder) if (folder / _RING).exists() else {"keys": [], "current": {}}
-    made = [_add_key(folder, state, purpose) for purpose in PURPOSES if purpose not in state["current"]]
-    if made:
-        _save(folder, state)
-    return made
+    with _changing(folder):
+        state = _state(folder) if (folder / _RING).exists() else {"keys": [], "current": {}}
+        made = [_add_key(folder, state, purpose) for purpose in PURPOSES if purpose not in state["current"]]
+        if made:
+            _save(folder, state)
+        return made
 
 
 def rotate(folder: Path, purpose: Purpose) -> str:
     """Add a new key of `purpose` and make it current; the old one stays live until retired."""
-    state = _state(folder)
-    kid = _add_key(folder, state, purpose)
-    _save(folder, state)
-    return kid
+    with _changing(folder):
+        state = _state(folder)
+        kid = _add_key(folder, state, purpose)
+        _save(folder, state)
+        return kid
 
 
 def retire(folder: Path, kid: str) -> None:
     """Retire a key: it no longer verifies or decrypts. The current key of a purpose cannot be retired."""
+    with _changing(folder):
+        _retire(folder, kid)
+
+
+def _retire(folder: Path, kid: str) -> None:
     state = _state(folder)
     entry = next((k for k in state["keys"] if k["kid"] == kid), None)
     if entry is None:
@@ -135,6 +154,8 @@ def retire(folder: Path, kid: str) -> None:
 
 def _add_key(folder: Path, state: dict[str, Any], purpose: Purpose) -> str:
     number = 1 + sum(1 for k in state["keys"] if k["purpose"] == purpose)
+    while (folder / f"silta-{purpose}-{number}.pem").exists():  # left by a rotation that crashed before saving
+        number += 1
     kid = f"silta-{purpose}-{number}"
     key = Ed25519PrivateKey.generate() if purpose == "signing" else X25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -156,8 +177,11 @@ def _state(folder: Path) -> dict[str, Any]:
 
 
 def _save(folder: Path, state: dict[str, Any]) -> None:
-    temporary = folder / f".{_RING}.tmp"
-    temporary.write_text(json.dumps(state, indent=2))
+    temporary = folder / f".{_RING}.{os.getpid()}.tmp"
+    with open(temporary, "w") as out:
+        out.write(json.dumps(state, indent=2))
+        out.flush()
+        os.fsync(out.fileno())
     temporary.replace(folder / _RING)  # atomic: a reader sees the old ring or the new one
 
 
