@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import secrets
 from pathlib import Path
 
@@ -20,25 +19,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from broker.crypto.keys import pkcs8_pem, write_private
 from broker.kafka.credentials import BROKER_PRINCIPAL, CredentialFolder
 
 CA_LIFETIME = dt.timedelta(days=730)
 LEAF_LIFETIME = dt.timedelta(days=365)
 RENEW_BEFORE = dt.timedelta(days=30)
 _ORGANISATION = "Silta local development"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-
-
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
 
 
 def _name(common_name: str) -> x509.Name:
@@ -93,7 +80,7 @@ class LocalAuthority:
             .add_extension(_usage(cert_sign=True), critical=True)
             .sign(key, hashes.SHA256())
         )
-        _write_private(self.folder.ca_key_file, _pem_key(key))
+        write_private(self.folder.ca_key_file, pkcs8_pem(key))
         self.folder.ca_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return key, cert
 
@@ -122,16 +109,16 @@ class LocalAuthority:
             ]
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(self._key, hashes.SHA256())
-        return _pem_key(key), cert.public_bytes(serialization.Encoding.PEM)
+        return pkcs8_pem(key), cert.public_bytes(serialization.Encoding.PEM)
 
     def ensure_principal(self, name: str, *, server: bool = False) -> None:
         """Give `name` a password (once) and a current certificate from this CA."""
         password = self.folder.password_file(name)
         if not password.exists():
-            _write_private(password, secrets.token_urlsafe(32).encode())
+            write_private(password, secrets.token_urlsafe(32).encode())
         if not self._current(self.folder.cert_file(name)):
             key, cert = self.issue(name, server=server)
-            _write_private(self.folder.key_file(name), key)
+            write_private(self.folder.key_file(name), key)
             self.folder.cert_file(name).write_bytes(cert)
 
     def _current(self, cert_file: Path) -> bool:
@@ -150,7 +137,7 @@ class LocalAuthority:
         self.ensure_principal(BROKER_PRINCIPAL, server=True)
         store = self.folder.principal_dir(BROKER_PRINCIPAL) / "keystore.pem"
         parts = [self.folder.key_file(BROKER_PRINCIPAL), self.folder.cert_file(BROKER_PRINCIPAL), self.folder.ca_file]
-        _write_private(store, b"".join(part.read_bytes() for part in parts))
+        write_private(store, b"".join(part.read_bytes() for part in parts))
         return store
 
 

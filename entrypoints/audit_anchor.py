@@ -37,9 +37,9 @@ class _RingSigner:
         return self._ring.current().signer.key.sign(data)
 
 
-def checkpoint_signer(settings: Settings) -> CheckpointSigner:
-    """Silta's current record-signing key from the ring, whichever it is when a checkpoint is signed."""
-    return _RingSigner(LiveKeyRing(settings.key_dir))
+def checkpoint_signer(settings: Settings, ring: LiveKeyRing | None = None) -> CheckpointSigner:
+    """Silta's current record-signing key from the ring (the service's own, if given), whichever is current."""
+    return _RingSigner(ring or LiveKeyRing(settings.key_dir))
 
 
 def checkpoint_verification_keys(
@@ -61,13 +61,14 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     return key
 
 
-def checkpoint_writer(settings: Settings, units: UnitOfWorkFactory) -> CheckpointWriter:
+def checkpoint_writer(
+    settings: Settings, units: UnitOfWorkFactory, ring: LiveKeyRing | None = None
+) -> CheckpointWriter:
     """The writer of `SILTA_AUDIT_CHECKPOINT_FILE`, signing with `checkpoint_signer`."""
-    return CheckpointWriter(
-        units, settings.audit_checkpoint_file, checkpoint_signer(settings), checkpoint_verification_keys(settings)
-    )
+    signer = checkpoint_signer(settings, ring)
+    return CheckpointWriter(units, settings.audit_checkpoint_file, signer, checkpoint_verification_keys(settings))
 
 
-def checkpoint_job(settings: Settings, units: UnitOfWorkFactory) -> CheckpointJob:
-    """The service's periodic checkpoints, every `SILTA_AUDIT_CHECKPOINT_INTERVAL_S`."""
-    return CheckpointJob(checkpoint_writer(settings, units), settings.audit_checkpoint_interval_s)
+def checkpoint_job(settings: Settings, units: UnitOfWorkFactory, ring: LiveKeyRing) -> CheckpointJob:
+    """The service's periodic checkpoints, every `SILTA_AUDIT_CHECKPOINT_INTERVAL_S`, signed from its key ring."""
+    return CheckpointJob(checkpoint_writer(settings, units, ring), settings.audit_checkpoint_interval_s)

@@ -214,7 +214,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
             OverdueSweep(receipts, dt.timedelta(hours=settings.receipt_timeout_hours)),
             settings.overdue_check_interval_s,
         ),
-        checkpoints=checkpoint_job(settings, units),
+        checkpoints=checkpoint_job(settings, units, record_keys),
         signal=wake.signal,
     )
 

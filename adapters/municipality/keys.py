@@ -11,9 +11,7 @@ to verify with and its current encryption key to encrypt to.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +21,10 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc.jwk import OKPKey
 
+from broker.crypto.keys import b64url_decode, write_private
 from broker.crypto.sealing import SigningKey
 
 _FILE = "keys.json"
-
-
-def _raw(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class OrganiserKeys:
         newest = signing[-1]
         return cls(
             party,
-            SigningKey(newest["kid"], Ed25519PrivateKey.from_private_bytes(_raw(newest["d"]))),
+            SigningKey(newest["kid"], Ed25519PrivateKey.from_private_bytes(b64url_decode(newest["d"]))),
             {k["kid"]: OKPKey.import_key(k) for k in jwks if k["use"] == "enc"},
         )
 
@@ -64,14 +59,7 @@ class OrganiserKeys:
         for use, curve in pairs:
             key = OKPKey.generate_key(curve, parameters={"kid": f"{party}-{use}-{number}", "use": use}, private=True)
             jwks.append(key.as_dict(private=True))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{_FILE}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w") as out:  # the only copy of the private keys: never half-written, never 0644
-            json.dump({"keys": jwks}, out, indent=2)
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(path)
+        write_private(path, json.dumps({"keys": jwks}, indent=2).encode())  # the only copy of the private keys
         return public_jwks(jwks)
 
     @staticmethod
@@ -96,7 +84,9 @@ class SiltaKeys:
     def from_jwks(cls, jwks: dict[str, Any]) -> SiltaKeys:
         """From Silta's JWKS: every `sig` key, and the newest `enc` key (the last listed)."""
         keys: list[dict[str, Any]] = jwks.get("keys", [])
-        signing = {k["kid"]: Ed25519PublicKey.from_public_bytes(_raw(k["x"])) for k in keys if k.get("use") == "sig"}
+        signing = {
+            k["kid"]: Ed25519PublicKey.from_public_bytes(b64url_decode(k["x"])) for k in keys if k.get("use") == "sig"
+        }
         encryption = [k for k in keys if k.get("use") == "enc"]
         if not signing or not encryption:
             raise ValueError("Silta's JWKS lacks a signing or an encryption key")

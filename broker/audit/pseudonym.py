@@ -24,6 +24,7 @@ from pathlib import Path
 import structlog
 
 from broker.audit.pseudonym_ring import FIRST_VERSION, KEY_BYTES, RingError, RingState, read_ring, ring_path
+from broker.crypto.keys import write_private
 from broker.domain.disclosure import Pseudonym
 
 log = structlog.get_logger(__name__)
@@ -141,7 +142,4 @@ def ensure_pseudonym_key(path: Path) -> None:
     """Create a random key file for local runs, if there is none."""
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secrets.token_bytes(32))
+    write_private(path, secrets.token_bytes(32), exclusive=True)

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from broker.crypto.keys import write_private
+
 FORMAT = "silta-pseudonym-keys/1"
 FIRST_VERSION = 1
 KEY_BYTES = 32
@@ -108,18 +110,7 @@ def _document(state: RingState) -> dict[str, Any]:
 
 def write_ring(path: Path, state: RingState) -> None:
     """Replace the ring file with `state`: a temporary file (mode 600), flushed, then renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(_document(state), handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_private(path, json.dumps(_document(state), indent=2).encode())
 
 
 @contextlib.contextmanager

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from joserfc.jwk import OKPKey
 
+from broker.crypto.keys import pkcs8_pem, write_private
 from broker.crypto.sealing import SigningKey
 
 Purpose = Literal["signing", "encryption"]
@@ -158,11 +158,7 @@ def _add_key(folder: Path, state: dict[str, Any], purpose: Purpose) -> str:
         number += 1
     kid = f"silta-{purpose}-{number}"
     key = Ed25519PrivateKey.generate() if purpose == "signing" else X25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
+    write_private(folder / f"{kid}.pem", pkcs8_pem(key), exclusive=True)
     state["keys"].append({"kid": kid, "purpose": purpose, "created": time.time(), "retired": False})
     state["current"][purpose] = kid
     return kid
@@ -177,12 +173,7 @@ def _state(folder: Path) -> dict[str, Any]:
 
 
 def _save(folder: Path, state: dict[str, Any]) -> None:
-    temporary = folder / f".{_RING}.{os.getpid()}.tmp"
-    with open(temporary, "w") as out:
-        out.write(json.dumps(state, indent=2))
-        out.flush()
-        os.fsync(out.fileno())
-    temporary.replace(folder / _RING)  # atomic: a reader sees the old ring or the new one
+    write_private(folder / _RING, json.dumps(state, indent=2).encode())  # a reader sees the old ring or the new
 
 
 def _stamp(folder: Path) -> tuple[int, int]:

@@ -34,6 +34,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from joserfc.registry import HeaderParameter
 
+from broker.crypto.keys import b64url_decode
 from broker.domain import headers as hdr
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 
@@ -123,8 +124,7 @@ def decrypt(headers: Mapping[str, str], value: bytes, keys: Mapping[str, OKPKey]
 
 def _key_for(value: bytes, keys: Mapping[str, OKPKey]) -> OKPKey:
     try:
-        segment = value.split(b".", 1)[0]
-        protected = json.loads(base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4)))
+        protected = json.loads(b64url_decode(value.split(b".", 1)[0]))
         if not isinstance(protected, dict):
             raise ValueError("the protected header is not an object")
     except ValueError as error:  # also JSON and base64 errors

@@ -44,13 +44,6 @@ class KafkaConnection:
     cert_file: Path | None = None
     key_file: Path | None = None
 
-    @property
-    def principal(self) -> str:
-        """The name the broker knows this client by (SCRAM user or certificate CN), for logs."""
-        if self.protocol is SecurityProtocol.SASL_SSL:
-            return self.username or "?"
-        return self.cert_file.parent.name if self.cert_file is not None else "?"
-
     def client_options(self) -> dict[str, Any]:
         """The keyword arguments every aiokafka client takes to connect as this principal."""
         options: dict[str, Any] = {

@@ -9,7 +9,6 @@ it seals a record for a party to that party's newest encryption key.
 
 from __future__ import annotations
 
-import base64
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from broker.crypto.keyring import LiveKeyRing
+from broker.crypto.keys import b64url_decode
 from broker.crypto.sealing import decrypt, encrypt, seal, signature_key_id, verify
 from broker.domain import headers as hdr
 from broker.domain.accepted import OutboundRecord
@@ -158,4 +158,4 @@ def _ed25519(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
 
 @functools.lru_cache(maxsize=1024)
 def _ed25519_of(x: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
+    return Ed25519PublicKey.from_public_bytes(b64url_decode(x))
