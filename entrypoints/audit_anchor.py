@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from broker.audit.checkpoints import CheckpointSigner
+from broker.audit.checkpoints import CheckpointSigner, Ed25519Signer
 from broker.crypto.keyring import LiveKeyRing, signing_keys_ever
 from broker.services.checkpoints import CheckpointJob, CheckpointWriter
 from broker.services.unit_of_work import UnitOfWorkFactory
@@ -27,14 +27,10 @@ class _RingSigner:
     def __init__(self, ring: LiveKeyRing) -> None:
         self._ring = ring
 
-    @property
-    def key_id(self) -> str:
-        """The id of the key the next signature is made with."""
-        return self._ring.current().signer.key_id
-
-    def sign(self, data: bytes) -> bytes:
-        """Sign with the current key (check `key_id` first: a rotation may fall between)."""
-        return self._ring.current().signer.key.sign(data)
+    def current(self) -> Ed25519Signer:
+        """The ring's current signing key and its id, from one snapshot of the ring."""
+        signer = self._ring.current().signer
+        return Ed25519Signer(signer.key, signer.key_id)
 
 
 def checkpoint_signer(settings: Settings, ring: LiveKeyRing | None = None) -> CheckpointSigner:

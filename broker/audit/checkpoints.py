@@ -33,13 +33,13 @@ _FIELDS = {"v", "chain", "seq", "head_hash", "count", "at", "key_id", "signature
 class CheckpointSigner(Protocol):
     """Whatever signs checkpoints: one key, or the current key of a key ring."""
 
-    @property
-    def key_id(self) -> str:
-        """The id verifiers look the public key up by."""
-        ...
+    def current(self) -> Ed25519Signer:
+        """The key the next checkpoint is signed with, its id and private key taken together.
 
-    def sign(self, data: bytes) -> bytes:
-        """An Ed25519 signature over `data`."""
+        One call gives both, so a key ring rotated between reading the id and
+        signing cannot produce a checkpoint that names one key and carries
+        another's signature.
+        """
         ...
 
 
@@ -53,6 +53,10 @@ class Ed25519Signer:
     def sign(self, data: bytes) -> bytes:
         """Sign `data` with the private key."""
         return self.private_key.sign(data)
+
+    def current(self) -> Ed25519Signer:
+        """Itself: a single key is always the current one."""
+        return self
 
 
 @dataclass(frozen=True)
@@ -117,10 +121,10 @@ def canonical_bytes(chain: str, seq: int, head_hash: str, *, count: int, at: str
 
 def sign_checkpoint(head: ChainHead, at: str, signer: CheckpointSigner) -> Checkpoint:
     """A checkpoint of `head` taken at `at`, signed by `signer`."""
-    key_id = signer.key_id
-    data = canonical_bytes(head.chain, head.seq, head.entry_hash, count=head.seq, at=at, key_id=key_id)
-    signature = base64.urlsafe_b64encode(signer.sign(data)).decode("ascii")
-    return Checkpoint(head.chain, head.seq, head.entry_hash, head.seq, at, key_id, signature)
+    key = signer.current()
+    data = canonical_bytes(head.chain, head.seq, head.entry_hash, count=head.seq, at=at, key_id=key.key_id)
+    signature = base64.urlsafe_b64encode(key.sign(data)).decode("ascii")
+    return Checkpoint(head.chain, head.seq, head.entry_hash, head.seq, at, key.key_id, signature)
 
 
 class CheckpointFormatError(ValueError):

@@ -33,6 +33,7 @@ from broker.audit.checkpoints import (
     Checkpoint,
     CheckpointFormatError,
     CheckpointSigner,
+    Ed25519Signer,
     parse_line,
     sign_checkpoint,
     signature_problem,
@@ -76,16 +77,23 @@ class CheckpointWriter:
     async def write_due(self) -> CheckpointRound:
         """Checkpoint every chain whose head moved since its last checkpoint."""
         async with self._one_at_a_time:
+            key = self._round_key()
             before = await asyncio.to_thread(self._file_round, self._offset, dict(self._last), [])
             self._learn(before)
             async with self.units() as uow:
                 moved = {head: await self._moved(uow, head) for head in await chain_heads(uow.session)}
                 at = uow.now.isoformat()
-            signed = [sign_checkpoint(head, at, self._signer) for head, due in moved.items() if due]
+            signed = [sign_checkpoint(head, at, key) for head, due in moved.items() if due]
             after = await asyncio.to_thread(self._file_round, self._offset, dict(self._last), signed)
             self._learn(after)
         refused = [head.chain for head, due in moved.items() if due is None]
         return CheckpointRound(after.written, refused, before.ignored + after.ignored)
+
+    def _round_key(self) -> Ed25519Signer:
+        """The one key this round signs with, trusted from now on: a key rotated in after start is not in `keys`."""
+        key = self._signer.current()
+        self._keys = {**self._keys, key.key_id: key.private_key.public_key()}
+        return key
 
     def _learn(self, outcome: _FileOutcome) -> None:
         self._offset = outcome.offset

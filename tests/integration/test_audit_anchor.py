@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from broker.crypto.keyring import retire, rotate
+from broker.crypto.keyring import LiveKeyRing, retire, rotate
 from broker.crypto.keys import load_ed25519_key, public_key_pem
 from broker.domain.clock import ManualClock
 from broker.services.checkpoints import CheckpointJob, CheckpointWriter
@@ -184,6 +184,25 @@ async def test_two_writers_on_one_file_write_each_head_once(database_url: str, t
             rounds = await asyncio.gather(first.write_due(), second.write_due())
             assert sum(len(r.written) for r in rounds) == 1
     assert [_chain_seq(line) for line in checkpoint_lines(path)] == [("receipt", n) for n in range(1, 5)]
+
+
+async def test_a_writer_started_before_a_rotation_trusts_the_new_key(database_url: str, tmp_path: Path) -> None:
+    """A writer whose keys predate a rotation accepts the other writer's new-key line instead of writing again."""
+    key_dir, path = tmp_path / "keys", tmp_path / "audit-checkpoints.jsonl"
+    shutil.copytree(KEY_DIR, key_dir)
+    settings = Settings(audit_checkpoint_file=path, key_dir=key_dir)
+    keys_at_start = checkpoint_verification_keys(settings)
+    async with units_on(database_url) as units:
+        first, second = (
+            CheckpointWriter(units, path, checkpoint_signer(settings, LiveKeyRing(key_dir, 0)), keys_at_start)
+            for _ in range(2)
+        )
+        new_kid = rotate(key_dir, "signing")
+        await log_entries(units, "receipt", 1)
+        assert [c.key_id for c in (await first.write_due()).written] == [new_kid]
+        round_of_second = await second.write_due()
+    assert (round_of_second.written, round_of_second.ignored) == ([], [])
+    assert [line["key_id"] for line in checkpoint_lines(path)] == [new_kid]
 
 
 def _chain_seq(line: dict[str, Any]) -> tuple[str, int]:
