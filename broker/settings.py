@@ -20,6 +20,16 @@ SILTA_PRINCIPAL = "silta"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+KAFKA_RECORD_LIMIT_BYTES = 1024 * 1024
+"""The record size Kafka and aiokafka take by default (`message.max.bytes`, `max_request_size`)."""
+SEALABLE_MESSAGE_BYTES = 640 * 1024
+"""The largest document whose sealed record (base64url JWE, 4/3 of it, plus headers) stays under that limit.
+
+A document accepted but too large to publish would be retried at the head of its outbox key for ever, so
+the limit is kept at intake, where the sender still hears about it, rather than found at the relay.
+"""
+
+
 class Settings(BaseSettings):
     """All of Silta's settings. See README.md for what each one is for."""
 
@@ -56,7 +66,8 @@ class Settings(BaseSettings):
     api_tls_key_file: Path | None = Field(default=None, validate_default=True)
     """PEM private key of that certificate, unencrypted, readable by the service alone; both or neither."""
 
-    max_message_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_message_bytes: int = Field(default=512 * 1024, ge=1024, le=SEALABLE_MESSAGE_BYTES)
+    """Largest XML document taken in; at most what still fits one Kafka record once sealed (`SEALABLE_MESSAGE_BYTES`)."""
     max_xml_depth: int = Field(default=32, ge=4)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 

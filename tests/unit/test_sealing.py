@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pydantic
 import pytest
 from joserfc.jwk import OKPKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.municipality.sender import outgoing, record_headers
 from broker.crypto.keyring import KeyRing, LiveKeyRing
 from broker.crypto.sealing import seal, sign
 from broker.domain import headers as hdr
@@ -17,7 +19,9 @@ from broker.domain.identity_code import LOOKS_LIKE_IDENTITY_CODE
 from broker.services.inbound import InboundRecord
 from broker.services.party_keys import KeyRegistrationError, PartyKeyRegistry, RecordSeals
 from broker.services.unit_of_work import UnitOfWorkFactory
+from broker.settings import KAFKA_RECORD_LIMIT_BYTES, SEALABLE_MESSAGE_BYTES, Settings
 from devinfra.samples import example_message
+from entrypoints.bootstrap import compiled_schemas
 from tests.conftest import KEY_DIR, party_keys
 from tests.support.sealed import from_topic, register_party, sealed_record
 
@@ -160,3 +164,22 @@ async def test_a_header_the_recipient_acts_on_is_signed_too(units: UnitOfWorkFac
     record = _genuine()
     flagged = dataclasses.replace(record, headers={**record.headers, hdr.FREE_TEXT: "Statement"})
     assert await _refused(units, flagged) is ErrorCode.SIGNATURE_INVALID
+
+
+def test_the_largest_document_taken_in_still_fits_one_kafka_record_once_sealed() -> None:
+    """At `SEALABLE_MESSAGE_BYTES` the sealed value and every header stay under Kafka's default record limit."""
+    document = b"<x>" + b"a" * (SEALABLE_MESSAGE_BYTES - 7) + b"</x>"
+    described = outgoing(DOCUMENT, compiled_schemas(Settings().schema_dir.resolve()), "hva-08")
+    headers, value = seal(
+        "silta.from.hva-08.v1",
+        record_headers("hva-08", described),
+        document,
+        KeyRing.load(KEY_DIR).encryption_key,
+        party_keys("hva-08").signer,
+    )
+    header_bytes = sum(len(name) + len(text.encode()) for name, text in headers.items())
+    assert len(document) == SEALABLE_MESSAGE_BYTES
+    assert len(value) + header_bytes + 1024 < KAFKA_RECORD_LIMIT_BYTES  # 1 KiB for the record batch's own framing
+    assert Settings().max_message_bytes <= SEALABLE_MESSAGE_BYTES
+    with pytest.raises(pydantic.ValidationError, match="max_message_bytes"):
+        Settings(max_message_bytes=SEALABLE_MESSAGE_BYTES + 1)
