@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     """PEM private key of that certificate, unencrypted, readable by the service alone; both or neither."""
 
     max_message_bytes: int = Field(default=512 * 1024, ge=1024, le=SEALABLE_MESSAGE_BYTES)
-    """Largest XML document taken in; at most what still fits one Kafka record once sealed (`SEALABLE_MESSAGE_BYTES`)."""
+    """Largest XML document taken in; at most what fits one Kafka record once sealed (`SEALABLE_MESSAGE_BYTES`)."""
     max_xml_depth: int = Field(default=32, ge=4)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 

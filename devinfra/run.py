@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -16,8 +17,15 @@ from devinfra.kafka_config import KafkaPorts
 from entrypoints.cli import ensure_local_keys, prepare_local_store, serve
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(kafka_data: Path) -> int:
     """`make run`: a local Kafka, the dev keys, the migrated SQLite database and the API; Ctrl-C stops all."""
+    # SIGTERM (`kill`, a service manager) ends the run as Ctrl-C does, so the broker is stopped below;
+    # uvicorn handles it itself while serving and raises it again once it has shut down.
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = Settings()
     ensure_local_keys(settings)
     asyncio.run(prepare_local_store(settings))
