@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from aiokafka import AIOKafkaProducer
-
 from adapters.municipality.contract import outbound_topic
 from adapters.municipality.keys import OrganiserKeys, SiltaKeySource
 from broker.crypto.sealing import seal
@@ -24,6 +22,7 @@ from broker.domain import headers as hdr
 from broker.domain.errors import ErrorCode, ErrorItem, Rejection
 from broker.domain.parties import KELA, is_organiser
 from broker.kafka.connection import KafkaConnection
+from broker.kafka.publisher import durable_producer
 from broker.settings import PROJECT_ROOT
 from broker.xml.envelope_reader import read_envelope
 from broker.xml.safe_parse import ParseLimits, parse_untrusted
@@ -98,9 +97,7 @@ class OrganiserSender:
         self._keys = keys
         self._silta = silta
         self._schemas = SchemaRegistry(schema_dir)
-        self._producer = AIOKafkaProducer(
-            **connection.client_options(), acks="all", enable_idempotence=True, client_id=f"{org}-case-system"
-        )
+        self._producer = durable_producer(connection, client_id=f"{org}-case-system")
 
     async def __aenter__(self) -> OrganiserSender:
         await self._producer.start()

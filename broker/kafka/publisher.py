@@ -2,13 +2,17 @@
 
 The producer is created lazily and thrown away after any failure, so that a
 broker that was down is reconnected to cleanly; the relay simply tries again.
+`durable_producer` is the one place a producer of Silta's is built (the
+relay's here, the organisers' reference client's sender): every one waits for
+all in-sync replicas and is idempotent, so a retry after a lost
+acknowledgement never writes a record twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -19,6 +23,17 @@ from broker.kafka.connection import KafkaConnection, KafkaCredentialsError
 from broker.kafka.refusals import note_if_refused
 
 log = structlog.get_logger(__name__)
+
+DURABLE_PRODUCER_OPTIONS: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
+"""Acknowledged by every in-sync replica (`min.insync.replicas` of them at least), written once per retry."""
+
+
+def durable_producer(connection: KafkaConnection, **tuning: int | str) -> AIOKafkaProducer:
+    """A producer for `connection` with `DURABLE_PRODUCER_OPTIONS`; `tuning` may not weaken them."""
+    weakened = sorted(name for name in tuning if name in DURABLE_PRODUCER_OPTIONS)
+    if weakened:
+        raise ValueError(f"a producer of Silta's always has {DURABLE_PRODUCER_OPTIONS}; not settable: {weakened}")
+    return AIOKafkaProducer(**connection.client_options(), **tuning, **DURABLE_PRODUCER_OPTIONS)
 
 
 class PublishError(Exception):
@@ -48,17 +63,11 @@ class KafkaPublisher:
     async def _start_if_needed(self) -> AIOKafkaProducer:
         if self._producer is None:
             try:
-                options = self._connection.client_options()
+                producer = durable_producer(
+                    self._connection, request_timeout_ms=self._timeout_ms, linger_ms=2, max_batch_size=1024 * 1024
+                )
             except KafkaCredentialsError as error:
                 raise PublishError(f"cannot connect to Kafka: {error}") from error
-            producer = AIOKafkaProducer(
-                **options,
-                enable_idempotence=True,
-                acks="all",
-                request_timeout_ms=self._timeout_ms,
-                linger_ms=2,
-                max_batch_size=1024 * 1024,
-            )
             try:
                 await asyncio.wait_for(producer.start(), self._timeout_ms / 1000)
             except (KafkaError, OSError, TimeoutError) as error:
