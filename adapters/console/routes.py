@@ -1,0 +1,113 @@
+"""The console's pages: sign-in and sign-out, the overview per party (live by htmx) and the audit heads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from adapters.access import roles_of
+from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
+from adapters.console.session import COOKIE, LIFETIME, mask_identity_codes
+from broker.domain.errors import ErrorCode, Rejection
+from broker.store.ops_counts import outbox_pending_by_recipient, overdue_by_party, parked_by_reason
+from broker.store.tables import ParkedRecord
+
+_HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=_HERE / "templates")
+static = StaticFiles(directory=_HERE / "static")
+router = APIRouter(prefix="/console", route_class=ConsoleAccessChecked, include_in_schema=False)
+entry = APIRouter(prefix="/console", include_in_schema=False)
+"""The two routes that need no session: the sign-in form and its POST."""
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    """One party's line on the overview."""
+
+    party: str
+    outbox_pending: int
+    overdue: int
+
+
+def _page(request: Request, name: str, **context: object) -> HTMLResponse:
+    session = getattr(request.state, "console_session", None)
+    csrf = signer_of(request).csrf_token(session) if session else ""
+    response = templates.TemplateResponse(request, name, {"session": session, "csrf": csrf, **context})
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@entry.get("/sign-in")
+async def sign_in_form(request: Request) -> HTMLResponse:
+    """The sign-in form: paste an operator token."""
+    return _page(request, "sign_in.html", error=None)
+
+
+@entry.post("/sign-in")
+async def sign_in(request: Request, token: Annotated[str, Form()]) -> Response:
+    """Exchange a bearer token (verified as the REST API does) for a session cookie; console roles only."""
+    caller = await request.app.state.services.caller(f"Bearer {token}")
+    if caller.role not in roles_of("GET", "/console"):
+        raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "the console is for operators and data protection only")
+    _, cookie = signer_of(request).issue(caller.client_id, caller.role, caller.party, request.app.state.clock.now())
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=int(LIFETIME.total_seconds()),
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out() -> Response:
+    """Delete the session cookie and go back to the sign-in form."""
+    response = RedirectResponse("/console/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
+    return response
+
+
+async def _overview_rows(request: Request) -> tuple[list[PartyRow], dict[str, int], dict[tuple[str, int], int]]:
+    runtime = request.app.state.runtime
+    async with runtime.sessions() as db:
+        outbox = await outbox_pending_by_recipient(db)
+        overdue = await overdue_by_party(db)
+        parked = await parked_by_reason(db)
+    parties = sorted(set(outbox) | set(overdue))
+    rows = [PartyRow(p, outbox.get(p, 0), overdue.get(p, 0)) for p in parties]
+    return rows, parked, dict(runtime.inbound.lag())
+
+
+@router.get("")
+async def overview(request: Request) -> HTMLResponse:
+    """The overview page; its panel refreshes itself every five seconds."""
+    rows, parked, lag = await _overview_rows(request)
+    return _page(request, "overview.html", rows=rows, parked=parked, lag=lag)
+
+
+@router.get("/overview-panel")
+async def overview_panel(request: Request) -> HTMLResponse:
+    """The overview's numbers alone, for htmx to swap in."""
+    rows, parked, lag = await _overview_rows(request)
+    return _page(request, "overview_panel.html", rows=rows, parked=parked, lag=lag)
+
+
+@router.get("/parked")
+async def parked_page(request: Request) -> HTMLResponse:
+    """Parked records with reason, place on the bus, first error (identity codes masked) and attempts."""
+    async with request.app.state.runtime.sessions() as db:
+        records = (await db.execute(select(ParkedRecord).order_by(ParkedRecord.id).limit(200))).scalars().all()
+    role = session_of(request).role
+    rows = [(r, mask_identity_codes(r.error_detail, role)) for r in records]
+    return _page(request, "parked.html", rows=rows)
