@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -10,14 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from adapters.access import roles_of
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
 from adapters.console.session import COOKIE, LIFETIME, mask_identity_codes
 from broker.domain.errors import ErrorCode, Rejection
-from broker.store.ops_counts import outbox_pending_by_recipient, overdue_by_party, parked_by_reason
-from broker.store.tables import ParkedRecord
+from broker.services.console_views import Overview, overview, parked_records
 
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
@@ -25,15 +22,6 @@ static = StaticFiles(directory=_HERE / "static")
 router = APIRouter(prefix="/console", route_class=ConsoleAccessChecked, include_in_schema=False)
 entry = APIRouter(prefix="/console", include_in_schema=False)
 """The two routes that need no session: the sign-in form and its POST."""
-
-
-@dataclass(frozen=True)
-class PartyRow:
-    """One party's line on the overview."""
-
-    party: str
-    outbox_pending: int
-    overdue: int
 
 
 def _page(request: Request, name: str, **context: object) -> HTMLResponse:
@@ -78,36 +66,28 @@ async def sign_out() -> Response:
     return response
 
 
-async def _overview_rows(request: Request) -> tuple[list[PartyRow], dict[str, int], dict[tuple[str, int], int]]:
+async def _numbers(request: Request) -> tuple[Overview, dict[tuple[str, int], int]]:
     runtime = request.app.state.runtime
-    async with runtime.sessions() as db:
-        outbox = await outbox_pending_by_recipient(db)
-        overdue = await overdue_by_party(db)
-        parked = await parked_by_reason(db)
-    parties = sorted(set(outbox) | set(overdue))
-    rows = [PartyRow(p, outbox.get(p, 0), overdue.get(p, 0)) for p in parties]
-    return rows, parked, dict(runtime.inbound.lag())
+    return await overview(runtime.sessions), dict(runtime.inbound.lag())
 
 
 @router.get("")
-async def overview(request: Request) -> HTMLResponse:
+async def overview_page(request: Request) -> HTMLResponse:
     """The overview page; its panel refreshes itself every five seconds."""
-    rows, parked, lag = await _overview_rows(request)
-    return _page(request, "overview.html", rows=rows, parked=parked, lag=lag)
+    numbers, lag = await _numbers(request)
+    return _page(request, "overview.html", rows=numbers.parties, parked=numbers.parked, lag=lag)
 
 
 @router.get("/overview-panel")
 async def overview_panel(request: Request) -> HTMLResponse:
     """The overview's numbers alone, for htmx to swap in."""
-    rows, parked, lag = await _overview_rows(request)
-    return _page(request, "overview_panel.html", rows=rows, parked=parked, lag=lag)
+    numbers, lag = await _numbers(request)
+    return _page(request, "overview_panel.html", rows=numbers.parties, parked=numbers.parked, lag=lag)
 
 
 @router.get("/parked")
 async def parked_page(request: Request) -> HTMLResponse:
     """Parked records with reason, place on the bus, first error (identity codes masked) and attempts."""
-    async with request.app.state.runtime.sessions() as db:
-        records = (await db.execute(select(ParkedRecord).order_by(ParkedRecord.id).limit(200))).scalars().all()
+    records = await parked_records(request.app.state.runtime.sessions)
     role = session_of(request).role
-    rows = [(r, mask_identity_codes(r.error_detail, role)) for r in records]
-    return _page(request, "parked.html", rows=rows)
+    return _page(request, "parked.html", rows=[(r, mask_identity_codes(r.error_detail, role)) for r in records])
