@@ -48,6 +48,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console"): _CONSOLE,
     ("GET", "/console/overview-panel"): _CONSOLE,
     ("GET", "/console/parked"): _CONSOLE,
+    ("GET", "/console/tracking"): _CONSOLE,
     ("POST", "/console/sign-out"): _CONSOLE,
 }
 """Every authenticated operation, by method and path template: the roles that may call it."""

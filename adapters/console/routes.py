@@ -13,8 +13,11 @@ from fastapi.templating import Jinja2Templates
 from adapters.access import roles_of
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
 from adapters.console.session import COOKIE, LIFETIME, mask_identity_codes
+from broker.crypto.tokens import Caller
+from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.console_views import Overview, overview, parked_records
+from broker.services.tracking import message_view
 
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
@@ -91,3 +94,15 @@ async def parked_page(request: Request) -> HTMLResponse:
     records = await parked_records(request.app.state.runtime.sessions)
     role = session_of(request).role
     return _page(request, "parked.html", rows=[(r, mask_identity_codes(r.error_detail, role)) for r in records])
+
+
+@router.get("/tracking")
+async def tracking_page(request: Request, message_id: str = "") -> HTMLResponse:
+    """A message's timeline by its id (no personal data in the query): each step, its time and the answer."""
+    view = None
+    if message_id:
+        session = session_of(request)
+        caller = Caller(session.client_id, session.party, Role.OPERATOR)  # the console reads as Silta's operators
+        async with request.app.state.services.units() as uow:
+            view = await message_view(uow, caller, message_id)
+    return _page(request, "tracking.html", view=view, message_id=message_id)
