@@ -29,6 +29,7 @@ __all__ = ["ROUTE_ROLES", "AccessChecked", "Role", "check_access", "roles_of"]
 
 _KELA = frozenset({Role.KELA})
 _PORTAL = frozenset({Role.GUARDIAN_PORTAL})
+_CONSOLE = frozenset({Role.OPERATOR, Role.ADMIN, Role.KELA_DATA_PROTECTION})
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/kela/v1/messages"): _KELA,
     ("GET", "/kela/v1/messages/{message_id}"): frozenset({Role.KELA, Role.ORGANISER, Role.OPERATOR}),
@@ -43,6 +44,12 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/guardian/v1/principals/{principal_ref}"): _PORTAL,
     ("POST", "/guardian/v1/principals/{principal_ref}/requests/{request_id}/attachments"): _PORTAL,
     ("POST", "/admin/v1/guardian-mandates"): frozenset({Role.ADMIN}),
+    # The console authenticates by its session cookie (adapters.console.guard), by the same table.
+    ("GET", "/console"): _CONSOLE,
+    ("GET", "/console/overview-panel"): _CONSOLE,
+    ("GET", "/console/parked"): _CONSOLE,
+    ("GET", "/console/tracking"): _CONSOLE,
+    ("POST", "/console/sign-out"): _CONSOLE,
 }
 """Every authenticated operation, by method and path template: the roles that may call it."""
 

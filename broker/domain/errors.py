@@ -70,6 +70,8 @@ class ErrorCode(StrEnum):
     REQUEST_NOT_FOUND = "request-not-found"
     MANDATE_IMPORT_INVALID = "mandate-import-invalid"
     TRANSITION_ILLEGAL = "transition-illegal"
+    CONSOLE_SESSION_MISSING = "console-session-missing"
+    CSRF_TOKEN_INVALID = "csrf-token-invalid"  # noqa: S105  an error code, not a secret
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.TRANSITION_ILLEGAL: ErrorSpec(409, "The message it refers to is closed for this step"),
     ErrorCode.INTERNAL_ERROR: ErrorSpec(500, "Silta could not handle the message"),
     ErrorCode.MANDATE_IMPORT_INVALID: ErrorSpec(422, "Mandate import refused"),
+    ErrorCode.CONSOLE_SESSION_MISSING: ErrorSpec(401, "Console session required"),
+    ErrorCode.CSRF_TOKEN_INVALID: ErrorSpec(403, "CSRF token missing or wrong"),
 }
 
 

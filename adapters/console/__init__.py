@@ -1,0 +1,1 @@
+"""The operator console at `/console`: server-rendered pages (Jinja2 + htmx), signed in by a session cookie."""

@@ -1,0 +1,49 @@
+"""What the operator console reads: the overview's counts per party and the parked records.
+
+A stop-gap read model until the parked-records service (issue 15 part 2) lands;
+it reads, never writes, so it commits nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.store.ops_counts import outbox_pending_by_recipient, overdue_by_party, parked_by_reason
+from broker.store.tables import ParkedRecord
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    """One party's line on the overview."""
+
+    party: str
+    outbox_pending: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The overview's numbers: per party, parked per reason."""
+
+    parties: list[PartyRow]
+    parked: dict[str, int]
+
+
+async def overview(sessions: async_sessionmaker[AsyncSession]) -> Overview:
+    """The same counts `/metrics` reports, read once."""
+    async with sessions() as db:
+        outbox = await outbox_pending_by_recipient(db)
+        overdue = await overdue_by_party(db)
+        parked = await parked_by_reason(db)
+    parties = sorted(set(outbox) | set(overdue))
+    return Overview([PartyRow(p, outbox.get(p, 0), overdue.get(p, 0)) for p in parties], parked)
+
+
+async def parked_records(sessions: async_sessionmaker[AsyncSession], limit: int = 200) -> Sequence[ParkedRecord]:
+    """The oldest parked records first."""
+    async with sessions() as db:
+        return (await db.execute(select(ParkedRecord).order_by(ParkedRecord.id).limit(limit))).scalars().all()
