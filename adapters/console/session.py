@@ -16,19 +16,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import re
 import secrets
 from dataclasses import dataclass
 
 from broker.domain.clients import Role
+from broker.domain.identity_code import LOOKS_LIKE_IDENTITY_CODE
 
 COOKIE = "silta_console"
 LIFETIME = dt.timedelta(minutes=30)
 
 UNMASKED_ROLES = frozenset({Role.KELA_DATA_PROTECTION})
 """Roles that may see personal identity codes in full; the operator and the admin see them masked."""
-
-_IDENTITY_CODE = re.compile(r"\b(\d{6}[-+A-FU-Y])(\d{3}[0-9A-Y])\b")
 
 
 @dataclass(frozen=True)
@@ -90,4 +88,4 @@ def mask_identity_codes(text: str, role: Role) -> str:
     """`text` with every personal identity code masked (010190-9***) unless `role` may see them."""
     if role in UNMASKED_ROLES:
         return text
-    return _IDENTITY_CODE.sub(lambda m: f"{m.group(1)}{m.group(2)[0]}***", text)
+    return LOOKS_LIKE_IDENTITY_CODE.sub(lambda m: f"{m.group(0)[:8]}***", text)

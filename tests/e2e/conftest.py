@@ -137,10 +137,14 @@ def own_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
 
 def make_run_env(kafka: LocalKafka, tmp_path: Path) -> dict[str, str]:
     """`make run`'s environment: every setting at its default, but free ports and the files under `tmp_path`."""
+    return local_files_env(tmp_path) | bus_env(kafka)
+
+
+def local_files_env(tmp_path: Path) -> dict[str, str]:
+    """`make run`'s environment without the bus: SQLite, keys and checkpoints under `tmp_path`, a free API port."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("SILTA_")}
     return env | {
         "SILTA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}",
-        **bus_env(kafka),
         "SILTA_API_PORT": str(free_port()),
         "SILTA_DEV_SIGNING_KEY_FILE": str(tmp_path / "dev-signing-key.pem"),
         "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,25 +11,18 @@ import httpx
 import pytest
 
 from devinfra.ports import free_port
+from tests.e2e.conftest import local_files_env
 from tests.support.waiting import wait_until_sync
 
 pytestmark = pytest.mark.e2e
 
 
 def _run_env(tmp_path: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SILTA_")}
-    return env | {
-        "SILTA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'silta.db'}",
+    """`make run`'s environment with the broker it starts itself on free ports."""
+    return local_files_env(tmp_path) | {
         "SILTA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
         "SILTA_KAFKA_MTLS_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
         "SILTA_KAFKA_CREDENTIALS_DIR": str(tmp_path / "credentials"),
-        "SILTA_API_PORT": str(free_port()),
-        "SILTA_DEV_SIGNING_KEY_FILE": str(tmp_path / "dev-signing-key.pem"),
-        "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
-        "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
-        "SILTA_KEY_DIR": str(tmp_path / "keys"),
-        "SILTA_PARTY_KEYS_DIR": str(tmp_path / "party-keys"),
-        "SILTA_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
 
 
