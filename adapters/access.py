@@ -29,6 +29,7 @@ __all__ = ["ROUTE_ROLES", "AccessChecked", "Role", "check_access", "roles_of"]
 
 _KELA = frozenset({Role.KELA})
 _PORTAL = frozenset({Role.GUARDIAN_PORTAL})
+_OPERATIONS = frozenset({Role.OPERATOR, Role.ADMIN})
 _CONSOLE = frozenset({Role.OPERATOR, Role.ADMIN, Role.KELA_DATA_PROTECTION})
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/kela/v1/messages"): _KELA,
@@ -44,6 +45,12 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/guardian/v1/principals/{principal_ref}"): _PORTAL,
     ("POST", "/guardian/v1/principals/{principal_ref}/requests/{request_id}/attachments"): _PORTAL,
     ("POST", "/admin/v1/guardian-mandates"): frozenset({Role.ADMIN}),
+    ("GET", "/admin/v1/parked"): _OPERATIONS,
+    ("GET", "/admin/v1/parked/{record_id}"): _OPERATIONS,
+    ("POST", "/admin/v1/parked/replay"): _OPERATIONS,
+    ("POST", "/admin/v1/parked/{record_id}/replay"): _OPERATIONS,
+    ("POST", "/admin/v1/parked/{record_id}/discard"): _OPERATIONS,
+    ("GET", "/admin/v1/rejections"): _OPERATIONS,
     # The console authenticates by its session cookie (adapters.console.guard), by the same table.
     ("GET", "/console"): _CONSOLE,
     ("GET", "/console/overview-panel"): _CONSOLE,

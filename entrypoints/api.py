@@ -21,6 +21,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.admin import parked as admin_parked
 from adapters.console import routes as console_routes
 from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(disclosure_queries.router)
     app.include_router(guardian_routes.router)
     app.include_router(guardian_admin.router)
+    app.include_router(admin_parked.router)
     app.include_router(console_routes.entry)
     app.include_router(console_routes.router)
     app.mount("/console/static", console_routes.static, name="console-static")

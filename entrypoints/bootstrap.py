@@ -35,6 +35,7 @@ from broker.policy.model import load_policies
 from broker.services.attachment_desk import AttachmentDesk
 from broker.services.checkpoints import CheckpointJob
 from broker.services.data_subject import DataSubjectQuery
+from broker.services.dead_letters import DeadLetters
 from broker.services.guardians import GuardianDesk
 from broker.services.inbound import OrganiserRecordIntake
 from broker.services.intake import MessageIntake
@@ -46,6 +47,7 @@ from broker.services.receipts import ReceiptWriter
 from broker.services.record_processing import RecordProcessor, RetryPolicy
 from broker.services.registry import ServiceLayer
 from broker.services.relay import OutboxRelay
+from broker.services.replay_batch import ReplayBatch
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 from broker.store.group_commit import GroupCommitter
@@ -172,6 +174,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     ids = MessageIds(pipeline.pseudonyms.id_secret)  # version 1's key: a rotation never changes an id
     receipts = ReceiptWriter(ids)
     committer = GroupCommitter(sessions, settings.commit_batch_size, on_commit=wake)
+    record_intake = OrganiserRecordIntake(pipeline, receipts, seals)
+    dead_letters = DeadLetters(record_intake)
     services = ServiceLayer(
         settings=settings,
         units=units,
@@ -190,10 +194,10 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         mandates=MandateRegistry(pipeline.pseudonyms),
         party_keys=PartyKeyRegistry(),
         record_keys=record_keys,
+        dead_letters=dead_letters,
+        replays=ReplayBatch(units, dead_letters),
     )
-    processor = RecordProcessor(
-        units, OrganiserRecordIntake(pipeline, receipts, seals), RetryPolicy(max_attempts=settings.inbound_max_attempts)
-    )
+    processor = RecordProcessor(units, record_intake, RetryPolicy(max_attempts=settings.inbound_max_attempts))
     return Runtime(
         settings=settings,
         engine=engine,

@@ -72,6 +72,9 @@ class ErrorCode(StrEnum):
     TRANSITION_ILLEGAL = "transition-illegal"
     CONSOLE_SESSION_MISSING = "console-session-missing"
     CSRF_TOKEN_INVALID = "csrf-token-invalid"  # noqa: S105  an error code, not a secret
+    PARKED_RECORD_NOT_FOUND = "parked-record-not-found"
+    PARKED_RECORD_RESOLVED = "parked-record-resolved"
+    DISCARD_REASON_MISSING = "discard-reason-missing"
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.MANDATE_IMPORT_INVALID: ErrorSpec(422, "Mandate import refused"),
     ErrorCode.CONSOLE_SESSION_MISSING: ErrorSpec(401, "Console session required"),
     ErrorCode.CSRF_TOKEN_INVALID: ErrorSpec(403, "CSRF token missing or wrong"),
+    ErrorCode.PARKED_RECORD_NOT_FOUND: ErrorSpec(404, "Parked record not found"),
+    ErrorCode.PARKED_RECORD_RESOLVED: ErrorSpec(409, "Parked record already replayed or discarded"),
+    ErrorCode.DISCARD_REASON_MISSING: ErrorSpec(422, "A discard needs a reason"),
 }
 
 

@@ -71,6 +71,15 @@ class Parking:
     reference: str | None = None
 
 
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay of a parked record came to: accepted, duplicate or rejected (with the rejection)."""
+
+    outcome: InboundOutcome
+    message_id: str | None
+    rejection: Rejection | None = None
+
+
 class OrganiserRecordIntake:
     """The use case "an organiser's record arrives"."""
 
@@ -90,8 +99,40 @@ class OrganiserRecordIntake:
         except Rejection as rejection:
             await self.park(uow, record, Parking(rejection))
             return InboundOutcome.REJECTED
-        subject = _subject(record, organiser, plaintext)
-        receipt = self._receipts.technical(subject, uow.now, removed=message.removed_fields)
+        return await self._store(uow, record, plaintext, (outcome, message))
+
+    async def replay(self, uow: UnitOfWork, record: InboundRecord, attempt: int) -> Replayed:
+        """Run a parked record through the same pipeline again, as it came, for an operator's replay.
+
+        Unlike `handle` it does not ask whether the position was handled (it was: parked with a rejected
+        receipt); its receipt gets an id of its own from `attempt`. A rejection is receipted and returned,
+        not parked again: the parked row is the caller's to update.
+        """
+        organiser = _organiser(record)
+        try:
+            plaintext = await self._open(uow, record, organiser)
+            admitted = await self._admit(uow, plaintext, organiser)
+        except Rejection as rejection:
+            MESSAGES_REJECTED.labels(code=str(rejection.code)).inc()
+            receipt = self._receipts.technical(_subject(record, organiser), uow.now, rejection, replay=attempt)
+            await insert_accepted(uow.session, [receipt])
+            uow.outbox_written()
+            return Replayed(InboundOutcome.REJECTED, None, rejection)
+        outcome = await self._store(uow, record, plaintext, admitted, replay=attempt)
+        return Replayed(outcome, admitted[1].message_id)
+
+    async def _store(
+        self,
+        uow: UnitOfWork,
+        record: InboundRecord,
+        plaintext: bytes,
+        admitted: tuple[SaveOutcome, AcceptedMessage],
+        replay: int | None = None,
+    ) -> InboundOutcome:
+        """Store an admitted message (unless a duplicate) with its accepted receipt."""
+        outcome, message = admitted
+        subject = _subject(record, _organiser(record), plaintext)
+        receipt = self._receipts.technical(subject, uow.now, removed=message.removed_fields, replay=replay)
         stored = [message] if outcome is SaveOutcome.STORED else []
         await insert_accepted(uow.session, [*stored, receipt])
         uow.outbox_written()

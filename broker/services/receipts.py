@@ -64,12 +64,14 @@ class ReceiptWriter:
         at: dt.datetime,
         rejection: Rejection | None = None,
         removed: dict[str, int] | None = None,
+        replay: int | None = None,
     ) -> AcceptedMessage:
         """The receipt for one record, ready to store and relay to the organiser's topic.
 
         For an accepted message `removed` reports what the statutory filter took out, paths and counts only.
+        An operator's replay of a parked record (`replay`: the attempt it is) gets a receipt id of its own.
         """
-        receipt_id = self.technical_receipt_id(subject.position)
+        receipt_id = self.technical_receipt_id(subject.position, replay)
         case_id = subject.case_id or "silta-receipt"
         content = ReceiptContent(
             receipt_id, SILTA, subject.recipient, case_id, subject.message_id, "technical", rejection, removed=removed
@@ -77,8 +79,10 @@ class ReceiptWriter:
         position = {hdr.RECEIPTED_POSITION: str(subject.position)}
         return self._silta_message(content, receipt_document(content, at), at, position)
 
-    def technical_receipt_id(self, position: RecordPosition) -> str:
-        """The id of the technical receipt for the record at `position`."""
+    def technical_receipt_id(self, position: RecordPosition, replay: int | None = None) -> str:
+        """The id of the technical receipt for the record at `position` (and for its replay as attempt `replay`)."""
+        if replay is not None:
+            return self.ids.derive("technical-receipt-replay", str(position), str(replay))
         return self.ids.derive("technical-receipt", str(position))
 
     def overdue_notice(

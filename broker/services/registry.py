@@ -13,11 +13,13 @@ from broker.crypto.tokens import Caller, TokenVerifier
 from broker.pipeline import MessagePipeline
 from broker.services.attachment_desk import AttachmentDesk
 from broker.services.data_subject import DataSubjectQuery
+from broker.services.dead_letters import DeadLetters
 from broker.services.guardians import GuardianDesk
 from broker.services.intake import MessageIntake
 from broker.services.kela_inbox import KelaInbox
 from broker.services.mandate_registry import MandateRegistry
 from broker.services.party_keys import PartyKeyRegistry
+from broker.services.replay_batch import ReplayBatch
 from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.settings import Settings
 
@@ -39,6 +41,9 @@ class ServiceLayer:
     party_keys: PartyKeyRegistry
     record_keys: LiveKeyRing
     """Silta's own record keys: their public halves are the JWKS at `/.well-known/jwks.json`."""
+    dead_letters: DeadLetters
+    """Parked records and kept REST rejections: list, explain, discard (`replays` replays them)."""
+    replays: ReplayBatch
 
     async def caller(self, authorization: str | None) -> Caller:
         """The authenticated caller of a bearer token, or a `Rejection` (`token-missing`, `token-invalid`, …)."""

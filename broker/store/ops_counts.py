@@ -30,8 +30,12 @@ async def outbox_pending_by_recipient(session: AsyncSession) -> dict[str, int]:
 
 
 async def parked_by_reason(session: AsyncSession) -> dict[str, int]:
-    """Parked records, by their error code."""
-    rows = await session.execute(select(ParkedRecord.error_code, func.count()).group_by(ParkedRecord.error_code))
+    """Parked records still to resolve (neither replayed nor discarded), by their error code."""
+    rows = await session.execute(
+        select(ParkedRecord.error_code, func.count())
+        .where(ParkedRecord.replayed_at.is_(None), ParkedRecord.discarded_at.is_(None))
+        .group_by(ParkedRecord.error_code)
+    )
     return dict(rows.all())
 
 

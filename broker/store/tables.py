@@ -163,8 +163,39 @@ class ParkedRecord(Base):
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     """The record's headers (its signature among them), so that a replay sees the record as it came."""
     parked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """When an operator's replay last tried it (and it failed again, or succeeded)."""
+    replayed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    replayed_message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """The message the successful replay stored (or found already stored)."""
+    discarded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    discarded_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    discard_reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
 
-    __table_args__ = (UniqueConstraint("topic", "kafka_partition", "kafka_offset", name="uq_parked_position"),)
+    __table_args__ = (
+        UniqueConstraint("topic", "kafka_partition", "kafka_offset", name="uq_parked_position"),
+        Index("ix_parked_error_code", "error_code"),
+    )
+
+
+class RestRejection(Base):
+    """A REST request Silta refused with a problem document: who, which route and why; never the body."""
+
+    __tablename__ = "rest_rejections"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    caller_party: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    method: Mapped[str] = mapped_column(String(8))
+    route: Mapped[str] = mapped_column(String(200))
+    """The route's path template (`/kela/v1/inbox/{message_id}`), never the URL as sent."""
+    error_code: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    body_size: Mapped[int] = mapped_column(BigInteger)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of the body as far as Silta read it; None if it read none."""
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class Attachment(Base):

@@ -1,0 +1,1 @@
+"""Silta's operators' REST API: dead letters (parked records and kept REST rejections)."""

@@ -1,0 +1,143 @@
+"""Dead letters over REST: list, explain, replay and discard parked records; list kept REST rejections.
+
+Operators and admins only (`ROUTE_ROLES`). What a record failed with is
+shown with identity codes masked; a record's value is never shown (it is
+sealed, and it is content). Each replay runs in units of work of its own
+(`ReplayBatch`), one per record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from adapters.access import AccessChecked
+from adapters.console.session import mask_identity_codes
+from adapters.http import Authenticated, Services, Unit, problem_responses
+from broker.domain.clients import Role
+from broker.domain.dead_letters import DeadLetterFilter, ParkedState, ReplayResult
+from broker.services.dead_letters import ParkedView, RestRejectionView
+
+router = APIRouter(prefix="/admin/v1", tags=["admin"], route_class=AccessChecked)
+_ERRORS = problem_responses(401, 403, 404, 422)
+
+
+class FilterIn(BaseModel):
+    """Which parked records: every field left out matches everything."""
+
+    reason: str | None = Field(default=None, max_length=64, description="the error code they were parked with")
+    topic: str | None = Field(default=None, max_length=64)
+    sender: str | None = Field(default=None, max_length=32, description="the organiser whose topic carried them")
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+class DiscardIn(BaseModel):
+    """Why the record is discarded: required, written to the usage log."""
+
+    reason: str = Field(default="", max_length=1000)
+
+
+class ReplayOut(BaseModel):
+    """What a replay of one record came to."""
+
+    record_id: int
+    outcome: str
+    message_id: str | None
+    error_code: str | None
+
+
+class ReplayCountsOut(BaseModel):
+    """What a replay of every matching record came to."""
+
+    delivered: int
+    duplicate: int
+    parked_again: int
+    skipped: int
+
+
+def listing_filter(  # noqa: PLR0917  FastAPI reads each query parameter from a parameter of its own
+    reason: Annotated[str | None, Query(max_length=64)] = None,
+    topic: Annotated[str | None, Query(max_length=64)] = None,
+    sender: Annotated[str | None, Query(max_length=32)] = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    state: ParkedState = ParkedState.UNRESOLVED,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> DeadLetterFilter:
+    """The listing's query parameters as a filter; paging by `after` (the last id of the page before)."""
+    return DeadLetterFilter(reason, topic, sender, since, until, state, after, limit)
+
+
+Filter = Annotated[DeadLetterFilter, Depends(listing_filter)]
+RecordId = Annotated[int, Path(ge=1, le=2**62, description="A parked record's id")]
+
+
+def parked_json(view: ParkedView) -> dict[str, object]:
+    """A parked record as JSON, its error detail with identity codes masked."""
+    shown = asdict(view)
+    shown["error_detail"] = mask_identity_codes(view.error_detail, Role.OPERATOR)
+    return shown
+
+
+def _page(items: list[dict[str, object]], limit: int) -> dict[str, object]:
+    last = items[-1]["id"] if len(items) == limit else None
+    return {"items": items, "next_after": last}
+
+
+@router.get("/parked", responses=_ERRORS)
+async def list_parked(wanted: Filter, services: Services, uow: Unit) -> dict[str, object]:
+    """Parked records by reason code, topic, sender and time (default: unresolved), oldest first, paged."""
+    views = await services.dead_letters.listing(uow, wanted)
+    return _page([parked_json(view) for view in views], wanted.limit)
+
+
+@router.get("/parked/{record_id}", responses=_ERRORS)
+async def show_parked(record_id: RecordId, services: Services, uow: Unit) -> dict[str, object]:
+    """One parked record: where it came from, what it failed with, how often it was tried, what became of it."""
+    return parked_json(await services.dead_letters.explain(uow, record_id))
+
+
+@router.post("/parked/replay", responses=_ERRORS)
+async def replay_matching(body: FilterIn, services: Services) -> ReplayCountsOut:
+    """Replay every unresolved record the filter matches, one at a time; the counts of their outcomes."""
+    wanted = DeadLetterFilter(body.reason, body.topic, body.sender, body.since, body.until)
+    counts = await services.replays.replay_matching(wanted)
+    return ReplayCountsOut(**asdict(counts))
+
+
+@router.post("/parked/{record_id}/replay", responses=_ERRORS)
+async def replay_parked(record_id: RecordId, services: Services) -> ReplayOut:
+    """Replay one record through the pipeline again, with a new receipt; a record resolved already is skipped."""
+    return _replay_out(await services.replays.replay_one(record_id))
+
+
+@router.post("/parked/{record_id}/discard", responses=_ERRORS)
+async def discard_parked(
+    record_id: RecordId, body: DiscardIn, caller: Authenticated, services: Services, uow: Unit
+) -> dict[str, object]:
+    """Discard one unresolved record with a reason (required); who and why go to the usage log."""
+    view = await services.dead_letters.discard(uow, record_id, caller.client_id, caller.party, body.reason)
+    await uow.commit()
+    return parked_json(view)
+
+
+@router.get("/rejections", responses=_ERRORS)
+async def list_rejections(wanted: Filter, services: Services, uow: Unit) -> dict[str, object]:
+    """Kept REST rejections by reason code, caller party (`sender`) and time: route template, code, body hash."""
+    views: list[RestRejectionView] = await services.dead_letters.rejections(uow, wanted)
+    return _page([asdict(view) for view in views], wanted.limit)
+
+
+def _replay_out(result: ReplayResult) -> ReplayOut:
+    return ReplayOut(
+        record_id=result.record_id,
+        outcome=str(result.outcome),
+        message_id=result.message_id,
+        error_code=result.error_code,
+    )

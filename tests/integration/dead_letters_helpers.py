@@ -1,0 +1,57 @@
+"""Parking a record on purpose: hva-08's signing key forgotten, a record sent, its parked row awaited."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from adapters.municipality.sender import SentMessage
+from broker.store.tables import ParkedRecord, PartyKey
+from devinfra.kafka import LocalKafka
+from entrypoints.bootstrap import Runtime
+from tests.integration.both_ways import send_as_organiser
+from tests.support.sealed import register_party
+from tests.support.waiting import wait_until
+
+ORG = "hva-08"
+
+
+async def forget_signing_keys(services: Runtime, org: str = ORG) -> None:
+    """Unregister `org`'s signing keys in this test's database: its records are parked as `key-unknown`."""
+    async with services.sessions() as session:
+        await session.execute(delete(PartyKey).where(PartyKey.party == org, PartyKey.use == "sig"))
+        await session.commit()
+
+
+async def register_again(services: Runtime, org: str = ORG) -> None:
+    """Register `org`'s keys again, as an operator does once the organiser's supplier sends them."""
+    await register_party(services.sessions, org)
+
+
+async def parked_row(services: Runtime, sent: SentMessage) -> ParkedRecord:
+    """The parked row of a sent record, once the consumer has parked it."""
+    found: ParkedRecord | None = None
+
+    async def parked() -> bool:
+        nonlocal found
+        async with services.sessions() as session:
+            found = await session.scalar(
+                select(ParkedRecord).where(
+                    ParkedRecord.topic == sent.topic,
+                    ParkedRecord.kafka_partition == sent.partition,
+                    ParkedRecord.kafka_offset == sent.offset,
+                )
+            )
+        return found is not None
+
+    await wait_until(parked, 60, interval_s=0.1, what=f"record {sent.message_id} parked")
+    assert found is not None
+    return found
+
+
+async def park(services: Runtime, kafka: LocalKafka, document: bytes, *, check: bool = True) -> ParkedRecord:
+    """Send `document` as hva-08 while its key is unknown; its parked row (the key registered again after)."""
+    await forget_signing_keys(services)
+    sent = await send_as_organiser(kafka, document, check=check)
+    row = await parked_row(services, sent)
+    assert row.error_code == "key-unknown"
+    return row
