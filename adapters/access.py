@@ -21,11 +21,13 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from adapters.rejection_record import note_caller
+from broker.crypto.tokens import Caller
 from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.registry import ServiceLayer
 
-__all__ = ["ROUTE_ROLES", "AccessChecked", "Role", "check_access", "roles_of"]
+__all__ = ["ROUTE_ROLES", "AccessChecked", "Role", "check_access", "check_role", "roles_of"]
 
 _KELA = frozenset({Role.KELA})
 _PORTAL = frozenset({Role.GUARDIAN_PORTAL})
@@ -66,12 +68,18 @@ def roles_of(method: str, path: str) -> frozenset[Role]:
     return ROUTE_ROLES.get((method.upper(), path), frozenset())
 
 
-async def check_access(services: ServiceLayer, authorization: str | None, method: str, path: str) -> None:
+async def check_access(services: ServiceLayer, authorization: str | None, method: str, path: str) -> Caller:
     """Admit the caller only if its token is good and the table lists its role for this operation.
 
     Raises `token-missing`/`token-invalid` (401), `client-unknown` or `client-not-allowed` (403).
     """
     caller = await services.caller(authorization)
+    check_role(caller, method, path)
+    return caller
+
+
+def check_role(caller: Caller, method: str, path: str) -> None:
+    """`client-not-allowed` (403) unless the table lists the caller's role for this operation."""
     admitted = roles_of(method, path)
     if caller.role not in admitted:
         names = ", ".join(sorted(admitted)) or "no"
@@ -87,7 +95,9 @@ class AccessChecked(APIRoute):
 
         async def checked(request: Request) -> Response:
             services: ServiceLayer = request.app.state.services
-            await check_access(services, request.headers.get("authorization"), request.method, self.path_format)
+            caller = await services.caller(request.headers.get("authorization"))
+            note_caller(request.scope, caller)
+            check_role(caller, request.method, self.path_format)
             return await handler(request)
 
         return checked

@@ -36,6 +36,7 @@ from adapters.problems import (
     problem_document,
     validation_rejection,
 )
+from adapters.rejection_record import BodyDigestMiddleware, keep_rejection
 from adapters.request_id import RequestIdMiddleware
 from broker.domain.clock import Clock, SystemClock
 from broker.domain.errors import ErrorCode, Rejection
@@ -75,6 +76,7 @@ async def _rejection_handler(request: Request, exc: Exception) -> Response:
         raise exc
     MESSAGES_REJECTED.labels(code=str(exc.code)).inc()
     log.info("request_rejected", code=str(exc.code), path=request.url.path, status=exc.status)
+    await keep_rejection(request, str(exc.code), exc.status)
     challenge = bearer_challenge(exc)
     headers = {"WWW-Authenticate": challenge} if challenge else None
     return JSONResponse(problem_document(exc), status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
@@ -94,6 +96,7 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
     rejection = framework_rejection(exc.status_code)
     if rejection is None:
         document = framework_problem_document(exc.status_code, HTTPStatus(exc.status_code).phrase)
+        await keep_rejection(request, str(document["code"]), exc.status_code)
         return JSONResponse(document, exc.status_code, exc.headers, media_type=PROBLEM_MEDIA_TYPE)
     response = await _rejection_handler(request, rejection)
     response.headers.update(exc.headers or {})
@@ -104,6 +107,7 @@ async def _unexpected_error_handler(request: Request, exc: Exception) -> Respons
     """A bug is still answered with a problem document; the traceback goes to the log, not the client."""
     log.error("request_failed", path=request.url.path, error=repr(exc))
     rejection = Rejection(ErrorCode.INTERNAL_ERROR, "Silta could not handle the request; it has been logged")
+    await keep_rejection(request, str(rejection.code), rejection.status)
     return JSONResponse(problem_document(rejection), rejection.status, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -120,6 +124,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_openapi(app)
+    app.add_middleware(BodyDigestMiddleware)  # inside the request id's: it reads the id bound there
     app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(Rejection, _rejection_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
@@ -152,3 +153,12 @@ async def test_parties_may_not_see_or_replay_dead_letters(
     ):
         assert answer.status_code == 403
         assert answer.json()["code"] == "client-not-allowed"
+
+
+async def test_two_replays_at_once_deliver_the_record_once(kafka: LocalKafka, services: Runtime) -> None:
+    """Two operators replay one record at the same moment: the row lock lets one deliver, the other skips."""
+    row = await park(services, kafka, example_message("decision-notice", message_id=str(uuid.uuid4())))
+    await register_again(services)
+    replays = services.services.replays
+    results = await asyncio.gather(replays.replay_one(row.id), replays.replay_one(row.id))
+    assert sorted(str(r.outcome) for r in results) == ["delivered", "skipped"]
