@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broker.settings import Settings
+from entrypoints.progress import working
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,7 +25,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     settings = Settings()
     path = args.checkpoints or settings.audit_checkpoint_file
-    report = asyncio.run(verify(settings, path, dict(args.public_key)))
+    with working("walking the logs' hash chains"):
+        report = asyncio.run(verify(settings, path, dict(args.public_key)))
     print("\n".join(verify_lines(report, path)))
     return 0 if report.ok else 1
 

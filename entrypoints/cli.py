@@ -15,6 +15,8 @@ from entrypoints.audit_cli import add_anchor_commands
 from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
 from entrypoints.key_commands import KEY_PURPOSES, add_key_commands
 from entrypoints.org_commands import add_org_key_commands, add_record_key_options
+from entrypoints.parked_commands import add_parked_commands
+from entrypoints.progress import working
 from entrypoints.record_key_purposes import RECORD_KEY_PURPOSES
 
 
@@ -124,7 +126,8 @@ def cmd_guardians_import(args: argparse.Namespace) -> int:
             print(f"{args.file}: {problem}", file=sys.stderr)
         print("nothing imported", file=sys.stderr)
         return 1
-    result = asyncio.run(store_mandates(Settings(), rows))
+    with working(f"importing {len(rows)} mandates"):
+        result = asyncio.run(store_mandates(Settings(), rows))
     total = result.created + result.updated
     print(f"imported {total} mandates: {result.created} new, {result.updated} updated")
     return 0
@@ -182,7 +185,8 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     from entrypoints.audit_commands import retention
 
     settings = Settings()
-    result = asyncio.run(retention(settings, args.days or settings.retention_days))
+    with working("purging what is past its retention period"):
+        result = asyncio.run(retention(settings, args.days or settings.retention_days))
     if result is None:
         print("another retention run is under way on this database; skipped")
         return 0
@@ -322,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audit_and_policy(commands)
     _add_schemas(commands)
     add_kafka_commands(commands)
+    add_parked_commands(commands)
     return parser
 
 
