@@ -35,6 +35,7 @@ _OPERATIONS = frozenset({Role.OPERATOR, Role.ADMIN})
 _CONSOLE = frozenset({Role.OPERATOR, Role.ADMIN, Role.KELA_DATA_PROTECTION})
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/kela/v1/messages"): _KELA,
+    ("GET", "/kela/v1/messages"): frozenset({Role.KELA, Role.OPERATOR}),
     ("GET", "/kela/v1/messages/{message_id}"): frozenset({Role.KELA, Role.ORGANISER, Role.OPERATOR}),
     ("GET", "/kela/v1/inbox"): _KELA,
     ("GET", "/kela/v1/inbox/{message_id}"): _KELA,

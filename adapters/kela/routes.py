@@ -1,4 +1,4 @@
-"""Kela's REST API: send messages and follow their status.
+"""Kela's REST API: send messages, follow their status and search them.
 
 The adapter translates HTTP into calls of the core: it authenticates, checks
 the media type and size, and hands the body to the pipeline. It holds no
@@ -16,9 +16,11 @@ from pydantic import BaseModel
 from adapters.access import AccessChecked
 from adapters.http import Authenticated, Services, Unit, media_type_of, problem_responses, read_body
 from adapters.parameters import MessageId
+from adapters.tracking import MessagePage, MessageStatus, Search, page_out, status_out
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS
-from broker.services.tracking import MessageView, message_view
+from broker.services.tracking import message_view
+from broker.services.tracking_search import search
 
 router = APIRouter(prefix="/kela/v1", tags=["kela"], route_class=AccessChecked)
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
@@ -29,34 +31,6 @@ class Accepted(BaseModel):
 
     message_id: str
     status_url: str
-
-
-class StatusStepOut(BaseModel):
-    """One step of a message's way: what happened, when, and which message caused it."""
-
-    status: str
-    at: str
-    by_message_id: str | None
-
-
-class MessageStatus(BaseModel):
-    """Where a message is on its way, with times."""
-
-    message_id: str
-    message_type: str
-    schema_version: str
-    sender: str
-    recipient: str
-    case_id: str
-    status: str
-    accepted_at: str
-    published_at: str | None
-    removed_fields: dict[str, int]
-    """What the statutory filter removed (paths and counts, never values): fix over-sharing at the source."""
-    correlation_id: str | None
-    due_date: str | None
-    overdue: bool
-    history: list[StatusStepOut]
 
 
 def _require_xml(request: Request) -> None:
@@ -90,28 +64,14 @@ async def post_message(request: Request, services: Services, caller: Authenticat
     return JSONResponse(answer.model_dump(), status_code=202)
 
 
+@router.get("/messages", response_model=MessagePage, responses=problem_responses(400, 401, 403, 422))
+async def search_messages(query: Search, services: Services, caller: Authenticated, uow: Unit) -> MessagePage:
+    """Search the messages Kela sent or receives (operators: every message) by case, party, type, time, status."""
+    page = await search(uow, caller, query.filters, query.page)
+    return page_out(page, f"{services.settings.public_base_url}/kela/v1/messages")
+
+
 @router.get("/messages/{message_id}", response_model=MessageStatus, responses=problem_responses(401, 403, 404))
 async def message_status(message_id: MessageId, caller: Authenticated, uow: Unit) -> MessageStatus:
     """The status of a message the caller sent or receives."""
-    return _status(await message_view(uow, caller, message_id))
-
-
-def _status(view: MessageView) -> MessageStatus:
-    return MessageStatus(
-        message_id=view.message_id,
-        message_type=view.message_type,
-        schema_version=view.schema_version,
-        sender=view.sender,
-        recipient=view.recipient,
-        case_id=view.case_id,
-        status=view.status,
-        accepted_at=view.accepted_at.isoformat(),
-        published_at=view.published_at.isoformat() if view.published_at else None,
-        removed_fields=view.removed_fields,
-        correlation_id=view.correlation_id,
-        due_date=view.due_date.isoformat() if view.due_date else None,
-        overdue=view.overdue,
-        history=[
-            StatusStepOut(status=str(s.event), at=s.at.isoformat(), by_message_id=s.by_message_id) for s in view.history
-        ],
-    )
+    return status_out(await message_view(uow, caller, message_id))

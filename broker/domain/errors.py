@@ -53,6 +53,9 @@ class ErrorCode(StrEnum):
     DATA_SUBJECT_MISSING = "data-subject-missing"
     SENDER_NOT_TOPIC_OWNER = "sender-not-topic-owner"
     CURSOR_INVALID = "cursor-invalid"
+    SEARCH_CURSOR_INVALID = "search-cursor-invalid"
+    TIME_INVALID = "time-invalid"
+    TIME_RANGE_INVALID = "time-range-invalid"
     REQUEST_INVALID = "request-invalid"
     JSON_NOT_WELL_FORMED = "json-not-well-formed"
     ROUTE_NOT_FOUND = "route-not-found"
@@ -124,6 +127,9 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.DATA_SUBJECT_MISSING: ErrorSpec(422, "Envelope must name the data subject"),
     ErrorCode.SENDER_NOT_TOPIC_OWNER: ErrorSpec(403, "Sender is not the organiser whose topic carried the message"),
     ErrorCode.CURSOR_INVALID: ErrorSpec(400, "Invalid inbox cursor"),
+    ErrorCode.SEARCH_CURSOR_INVALID: ErrorSpec(400, "Invalid search cursor"),
+    ErrorCode.TIME_INVALID: ErrorSpec(400, "Time not an ISO 8601 date and time with a time zone"),
+    ErrorCode.TIME_RANGE_INVALID: ErrorSpec(400, "Time range ends before it starts"),
     ErrorCode.REQUEST_INVALID: ErrorSpec(422, "Request parameters or JSON body invalid"),
     ErrorCode.JSON_NOT_WELL_FORMED: ErrorSpec(400, "JSON body not well-formed"),
     ErrorCode.ROUTE_NOT_FOUND: ErrorSpec(404, "No such route"),
