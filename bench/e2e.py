@@ -33,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.console.session import ensure_session_secret
 from adapters.municipality.client import OrganiserClient
 from adapters.municipality.keys import OrganiserKeys, SiltaKeys, SiltaKeySource
 from broker.audit.pseudonym import ensure_pseudonym_key
@@ -227,6 +228,7 @@ def local_keys(work: Path) -> Ed25519PrivateKey:
     key = Ed25519PrivateKey.generate()
     (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
     ensure_pseudonym_key(work / "pseudonym.key")
+    ensure_session_secret(work / "console-session.key")
     ensure_key_ring(work / "keys")
     return key
 
@@ -253,6 +255,7 @@ async def run(n: int, concurrency: int, workers: int, work: Path) -> None:
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
             "SILTA_API_WORKERS": str(workers),
             "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
+            "SILTA_CONSOLE_SESSION_KEY_FILE": str(work / "console-session.key"),
             "SILTA_KEY_DIR": str(work / "keys"),
             "SILTA_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
             "SILTA_LOG_LEVEL": "WARNING",

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path = Path(".silta/pseudonym.key")
     """HMAC key for the pseudonyms in the logs; must stay the same for as long as the logs are kept."""
 
+    console_session_key_file: Path = Path(".silta/console-session.key")
+    """The secret the console's session cookies are signed with (HKDF); the same file on every instance."""
+
     retention_days: int = Field(default=90, ge=1)
     """Message bodies (and then attachments) are emptied this many days after the message's last receipt or step."""
 

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.admin import parked as admin_parked
 from adapters.console import routes as console_routes
+from adapters.console.session import SessionSigner
 from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
@@ -55,6 +56,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = build_runtime(settings, app.state.clock)
     app.state.runtime = runtime
     app.state.services = runtime.services
+    app.state.console_signer = SessionSigner.from_secret_file(settings.console_session_key_file)
     OPERATIONS_GAUGES.watch_lag(runtime.inbound.lag)
     await runtime.start()
     log.info(

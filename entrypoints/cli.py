@@ -52,6 +52,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
 
 def ensure_local_keys(settings: Settings) -> list[str]:
     """Create whichever local keys are missing; a line per key saying where it is."""
+    from adapters.console.session import ensure_session_secret
     from broker.audit.pseudonym import ensure_pseudonym_key
     from broker.crypto.keyring import ensure_key_ring
     from broker.crypto.tokens import ensure_dev_keys
@@ -59,10 +60,12 @@ def ensure_local_keys(settings: Settings) -> list[str]:
     ensure_dev_keys(settings.dev_signing_key_file, settings.auth_jwks_file)
     ensure_pseudonym_key(settings.pseudonym_key_file)
     ensure_key_ring(settings.key_dir)
+    ensure_session_secret(settings.console_session_key_file)
     return [
         f"token signing key: {settings.dev_signing_key_file} (public keys: {settings.auth_jwks_file})",
         f"pseudonym key: {settings.pseudonym_key_file}",
         f"record keys: {settings.key_dir} (public keys for organisers: GET /.well-known/jwks.json)",
+        f"console session secret: {settings.console_session_key_file}",
     ]
 
 

@@ -55,6 +55,10 @@ def party_keys(party: str) -> OrganiserKeys:
     return OrganiserKeys.load(PARTY_KEYS_DIR, party)
 
 
+# … signs the console's session cookies with a secret of the test run's own (every app of the run shares it) …
+_CONSOLE_SECRET = _PSEUDONYM_KEY.with_name("console-session.key")
+_CONSOLE_SECRET.write_bytes(os.urandom(32))
+os.environ["SILTA_CONSOLE_SESSION_KEY_FILE"] = str(_CONSOLE_SECRET)
 # … and writes its log checkpoints to a file of the test run's own, never into the project's .silta/.
 os.environ["SILTA_AUDIT_CHECKPOINT_FILE"] = str(_PSEUDONYM_KEY.with_name("audit-checkpoints.jsonl"))
 

@@ -2,7 +2,7 @@
 
 `ConsoleAccessChecked` is the console's sibling of `adapters.access.AccessChecked`:
 it reads the session cookie (`console-session-missing`, 401, if there is none
-that is good), admits the session's role only if `ROUTE_ROLES` lists it, checks
+that is good and not signed out), admits the session's role only if `ROUTE_ROLES` lists it, checks
 the CSRF token of every POST (`csrf-token-invalid`, 403) and sets the headers
 that keep the pages out of frames and inline scripts out of them.
 """
@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from adapters.access import roles_of
 from adapters.console.session import COOKIE, ConsoleSession, SessionSigner
 from broker.domain.errors import ErrorCode, Rejection
+from broker.services.console_sessions import session_ended
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'",
@@ -29,11 +30,18 @@ SECURITY_HEADERS = {
 
 
 def signer_of(request: Request) -> SessionSigner:
-    """The app's session signer (made once, on first use)."""
-    signer: SessionSigner | None = getattr(request.app.state, "console_signer", None)
-    if signer is None:
-        signer = request.app.state.console_signer = SessionSigner()
+    """The app's session signer (made at start-up from the configured secret)."""
+    signer: SessionSigner = request.app.state.console_signer
     return signer
+
+
+async def _signed_in(request: Request) -> ConsoleSession | None:
+    """The session of the request's cookie, unless it is missing, bad, expired or signed out."""
+    session = signer_of(request).read(request.cookies.get(COOKIE), request.app.state.clock.now())
+    if session is None:
+        return None
+    async with request.app.state.services.units() as uow:
+        return None if await session_ended(uow, session.session_id) else session
 
 
 def session_of(request: Request) -> ConsoleSession:
@@ -59,7 +67,7 @@ class ConsoleAccessChecked(APIRoute):
 
         async def checked(request: Request) -> Response:
             signer = signer_of(request)
-            session = signer.read(request.cookies.get(COOKIE), request.app.state.clock.now())
+            session = await _signed_in(request)
             if session is None:
                 raise Rejection(ErrorCode.CONSOLE_SESSION_MISSING, "sign in to the console first")
             if session.role not in roles_of(request.method, self.path_format):

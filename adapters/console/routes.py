@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +14,11 @@ from fastapi.templating import Jinja2Templates
 
 from adapters.access import roles_of
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
-from adapters.console.session import COOKIE, LIFETIME, mask_identity_codes
+from adapters.console.session import COOKIE, LIFETIME, SIGN_IN_COOKIE, SIGN_IN_LIFETIME, mask_identity_codes
 from broker.crypto.tokens import Caller
 from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
+from broker.services.console_sessions import end_session
 from broker.services.console_views import Overview, overview, parked_records
 from broker.services.tracking import message_view
 
@@ -37,33 +40,54 @@ def _page(request: Request, name: str, **context: object) -> HTMLResponse:
 
 @entry.get("/sign-in")
 async def sign_in_form(request: Request) -> HTMLResponse:
-    """The sign-in form: paste an operator token."""
-    return _page(request, "sign_in.html", error=None)
+    """The sign-in form: paste an operator token. Sets the pre-session cookie the form's token is bound to."""
+    nonce = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
+    response = _page(request, "sign_in.html", error=None, sign_in_token=signer_of(request).sign_in_token(nonce))
+    _set_cookie(request, response, SIGN_IN_COOKIE, nonce, SIGN_IN_LIFETIME)
+    return response
 
 
 @entry.post("/sign-in")
-async def sign_in(request: Request, token: Annotated[str, Form()]) -> Response:
-    """Exchange a bearer token (verified as the REST API does) for a session cookie; console roles only."""
+async def sign_in(
+    request: Request, token: Annotated[str, Form()], sign_in_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Exchange a bearer token (verified as the REST API does) for a session cookie; console roles only.
+
+    The form's token must match the pre-session cookie (`csrf-token-invalid`), so that no other site can
+    sign a browser in under an account of the attacker's choosing.
+    """
+    signer = signer_of(request)
+    if not signer.sign_in_ok(request.cookies.get(SIGN_IN_COOKIE), sign_in_token):
+        raise Rejection(ErrorCode.CSRF_TOKEN_INVALID, "open the sign-in form again and sign in from it")
     caller = await request.app.state.services.caller(f"Bearer {token}")
     if caller.role not in roles_of("GET", "/console"):
         raise Rejection(ErrorCode.CLIENT_NOT_ALLOWED, "the console is for operators and data protection only")
-    _, cookie = signer_of(request).issue(caller.client_id, caller.role, caller.party, request.app.state.clock.now())
+    _, cookie = signer.issue(caller.client_id, caller.role, caller.party, request.app.state.clock.now())
     response = RedirectResponse("/console", status_code=303)
+    _set_cookie(request, response, COOKIE, cookie, LIFETIME)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/console", httponly=True, samesite="strict")
+    return response
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, lifetime: dt.timedelta) -> None:
     response.set_cookie(
-        COOKIE,
-        cookie,
-        max_age=int(LIFETIME.total_seconds()),
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
         path="/console",
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    return response
 
 
 @router.post("/sign-out")
-async def sign_out() -> Response:
-    """Delete the session cookie and go back to the sign-in form."""
+async def sign_out(request: Request) -> Response:
+    """End the session for good (every instance refuses its cookie from now on) and delete the cookie."""
+    session = session_of(request)
+    async with request.app.state.services.units() as uow:
+        await end_session(uow, session.session_id, session.expires_at)
+        await uow.commit()
     response = RedirectResponse("/console/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
     return response

@@ -282,3 +282,13 @@ class PartyKey(Base):
     source: Mapped[str] = mapped_column(String(512))
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ConsoleSignOut(Base):
+    """A console session signed out before its cookie expires: refused by every instance until then."""
+
+    __tablename__ = "console_sign_outs"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """When the session's cookie expires anyway; the row can go then."""

@@ -149,6 +149,7 @@ def local_files_env(tmp_path: Path) -> dict[str, str]:
         "SILTA_DEV_SIGNING_KEY_FILE": str(tmp_path / "dev-signing-key.pem"),
         "SILTA_AUTH_JWKS_FILE": str(tmp_path / "jwks.json"),
         "SILTA_PSEUDONYM_KEY_FILE": str(tmp_path / "pseudonym.key"),
+        "SILTA_CONSOLE_SESSION_KEY_FILE": str(tmp_path / "console-session.key"),
         "SILTA_KEY_DIR": str(tmp_path / "keys"),
         "SILTA_PARTY_KEYS_DIR": str(tmp_path / "party-keys"),
         "SILTA_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),

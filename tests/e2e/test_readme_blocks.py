@@ -50,6 +50,7 @@ def readme_service(own_kafka: LocalKafka, tmp_path: Path) -> Iterator[ServicePro
         dev_signing_key_file=Path(env["SILTA_DEV_SIGNING_KEY_FILE"]),
         auth_jwks_file=Path(env["SILTA_AUTH_JWKS_FILE"]),
         pseudonym_key_file=Path(env["SILTA_PSEUDONYM_KEY_FILE"]),
+        console_session_key_file=Path(env["SILTA_CONSOLE_SESSION_KEY_FILE"]),
         key_dir=Path(env["SILTA_KEY_DIR"]),
         party_keys_dir=Path(env["SILTA_PARTY_KEYS_DIR"]),
     )

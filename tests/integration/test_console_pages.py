@@ -12,20 +12,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devinfra.samples import application_transfer
 from tests.integration.both_ways import post_as_kela
+from tests.support.console import signed_in
 
 pytestmark = pytest.mark.integration
-
-
-async def _signed_in(api: httpx.AsyncClient, token: str) -> None:
-    answer = await api.post("/console/sign-in", data={"token": token})
-    assert answer.status_code == 303
 
 
 async def test_tracking_shows_a_message_timeline(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
     """Kela's message, looked up by id in the console, shows its case, route and a timeline starting `accepted`."""
     message_id = str(uuid.uuid4())
     assert (await post_as_kela(api, token_for("kela"), application_transfer(message_id))).status_code == 202
-    await _signed_in(api, token_for("silta-admin"))
+    await signed_in(api, token_for("silta-admin"))
     page = await api.get("/console/tracking", params={"message_id": message_id})
     assert page.status_code == 200
     assert "kela →" in page.text
@@ -34,7 +30,7 @@ async def test_tracking_shows_a_message_timeline(api: httpx.AsyncClient, token_f
 
 async def test_tracking_an_unknown_id_is_a_404(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
     """An id Silta does not hold is a 404 `message-not-found` problem document."""
-    await _signed_in(api, token_for("silta-operator"))
+    await signed_in(api, token_for("silta-operator"))
     answer = await api.get("/console/tracking", params={"message_id": str(uuid.uuid4())})
     assert answer.status_code == 404
     assert answer.json()["code"] == "message-not-found"
@@ -42,7 +38,7 @@ async def test_tracking_an_unknown_id_is_a_404(api: httpx.AsyncClient, token_for
 
 async def test_overview_numbers_equal_the_metrics(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
     """Each party's outbox backlog on the overview is the `silta_outbox_pending` gauge of `/metrics`."""
-    await _signed_in(api, token_for("silta-operator"))
+    await signed_in(api, token_for("silta-operator"))
     gauges = {
         sample.labels["recipient"]: int(sample.value)
         for family in text_string_to_metric_families((await api.get("/metrics")).text)
