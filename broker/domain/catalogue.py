@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from broker.domain.deadlines import Awaited, Deadline
 from broker.domain.lifecycle import Event
 from broker.domain.parties import PartyRole
 from broker.domain.routing import RecipientKind
@@ -103,6 +104,9 @@ class MessageType:
     """Sent by the requester about its own request (a cancellation, a reminder), not back to it."""
     opens_request: bool = False
     """Expects an answer by a due date: a request for further information (18 a §, 18 g §)."""
+    deadline: Deadline | None = None
+    """What it waits for and by when (see `broker.domain.deadlines`); None: a business receipt within the
+    receipt timeout, or nothing at all for a receipt."""
 
     @property
     def closes_request(self) -> bool:
@@ -153,6 +157,12 @@ class MessageType:
 
 
 _REQUEST = frozenset({"information-request"})
+_DECISION_DELIVERED = Deadline(
+    Awaited.DELIVERY,
+    frozenset({"receipt"}),
+    "agreed: a decision notice is information, nothing to answer (18 h §; 18 b § 3 mom); only Silta's technical"
+    " receipt (delivery) is expected, within the receipt timeout",
+)
 
 APPLICATION_TRANSFER = MessageType(
     "application-transfer",
@@ -160,6 +170,14 @@ APPLICATION_TRANSFER = MessageType(
     "1412/1997 14 c §",
     Direction.KELA_TO_ORGANISER,
     municipality_path="Applicant/HomeMunicipality",
+    deadline=Deadline(
+        Awaited.BUSINESS_RECEIPT,
+        frozenset({"receipt", "transfer-return"}),
+        "agreed: 14 c § has Kela transfer without delay but sets the organiser no time; the organiser's business"
+        " receipt (received into case) or a transfer return within 3 working days",
+        working_days=3,
+        reminder_lead_days=1,
+    ),
     versions=(
         SchemaVersion("1.0"),
         SchemaVersion("2.0", changes="optional Applicant/PreferredLanguage (423/2003 10 §; 1086/2003 4 §)"),
@@ -168,8 +186,20 @@ APPLICATION_TRANSFER = MessageType(
 
 _TYPES = (
     APPLICATION_TRANSFER,
-    MessageType("basic-decision-notice", "BasicDecisionNotice", "1412/1997 18 h §", Direction.KELA_TO_ORGANISER),
-    MessageType("reduction-notice", "ReductionNotice", "1412/1997 10 §; 18 h §", Direction.KELA_TO_ORGANISER),
+    MessageType(
+        "basic-decision-notice",
+        "BasicDecisionNotice",
+        "1412/1997 18 h §",
+        Direction.KELA_TO_ORGANISER,
+        deadline=_DECISION_DELIVERED,
+    ),
+    MessageType(
+        "reduction-notice",
+        "ReductionNotice",
+        "1412/1997 10 §; 18 h §",
+        Direction.KELA_TO_ORGANISER,
+        deadline=_DECISION_DELIVERED,
+    ),
     MessageType(
         "social-care-need-notice",
         "SocialCareNeedNotice",
@@ -178,7 +208,13 @@ _TYPES = (
     ),
     MessageType("unemployment-notice", "UnemploymentNotice", "1412/1997 18 h §", Direction.KELA_TO_ORGANISER),
     MessageType("immigrant-notice", "ImmigrantNotice", "1412/1997 18 h §; 681/2023", Direction.KELA_TO_MUNICIPALITY),
-    MessageType("decision-notice", "DecisionNotice", "1412/1997 18 b § 3 mom", Direction.ORGANISER_TO_KELA),
+    MessageType(
+        "decision-notice",
+        "DecisionNotice",
+        "1412/1997 18 b § 3 mom",
+        Direction.ORGANISER_TO_KELA,
+        deadline=_DECISION_DELIVERED,
+    ),
     MessageType("statement", "Statement", "1412/1997 15 §", Direction.ORGANISER_TO_KELA),
     MessageType("reduction-information", "ReductionInformation", "1412/1997 18 b §; 10 §", Direction.ORGANISER_TO_KELA),
     MessageType(
@@ -196,6 +232,15 @@ _TYPES = (
         Direction.BOTH_WAYS,
         due_date_path="DueDate",
         opens_request=True,
+        deadline=Deadline(
+            Awaited.ANSWER,
+            frozenset({"information-response"}),
+            "18 a §; 18 g §: the due date the requester sets in the request (a cancellation also ends it);"
+            " agreed default 7 working days, the completion time of 14 b §, for a request without one",
+            working_days=7,
+            from_due_date=True,
+            reminder_lead_days=2,
+        ),
     ),
     MessageType(
         "information-response",
@@ -227,7 +272,16 @@ _TYPES = (
     MessageType("late-attachment", "LateAttachment", "1412/1997 14 c §; 18 h §", Direction.BOTH_WAYS),
     MessageType("status-update", "StatusUpdate", "1412/1997 18 h §; 18 b §", Direction.BOTH_WAYS),
     MessageType(
-        "receipt", "Receipt", "703/2023 39 §", Direction.BOTH_WAYS, municipality_path=None, answers=frozenset()
+        "receipt",
+        "Receipt",
+        "703/2023 39 §",
+        Direction.BOTH_WAYS,
+        municipality_path=None,
+        answers=frozenset(),
+        versions=(
+            SchemaVersion("1.0"),
+            SchemaVersion("1.1", changes="Outcome `reminder-due` and optional DueDate, for Silta's deadline notices"),
+        ),
     ),
 )
 

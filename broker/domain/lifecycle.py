@@ -3,8 +3,9 @@
 Transport moves every message forward: accepted → published → delivered (to
 the recipient's topic or inbox) → received (the recipient's business receipt).
 Answers close it: a response (or a cancellation) closes a request for further
-information, a transfer return closes a transfer. `reminded` and `overdue`
-are flags in the history beside the status. News of transport that arrives
+information, a transfer return closes a transfer. `reminded` (the requester's
+reminder), `reminder-due` (Silta's reminder that a deadline is near) and
+`overdue` are flags in the history beside the status. News of transport that arrives
 after a later step (a technical receipt after the answer) changes nothing; an
 event that the message's status does not allow is refused with a stable code.
 """
@@ -41,13 +42,15 @@ class Event(StrEnum):
     CANCELLED = "cancelled"
     REMINDED = "reminded"
     OVERDUE = "overdue"
+    REMINDER_DUE = "reminder-due"
+    """Silta reminded the party that must answer that the deadline is near (see `broker.domain.deadlines`)."""
 
 
 TRANSPORT = (Status.ACCEPTED, Status.PUBLISHED, Status.DELIVERED, Status.RECEIVED)
 """The open statuses, in the order transport reaches them."""
 CLOSED = frozenset({Status.ANSWERED, Status.RETURNED, Status.CANCELLED})
 _CLOSING = {Event.ANSWERED: Status.ANSWERED, Event.RETURNED: Status.RETURNED, Event.CANCELLED: Status.CANCELLED}
-_FLAGS = frozenset({Event.REMINDED, Event.OVERDUE})
+_FLAGS = frozenset({Event.REMINDED, Event.OVERDUE, Event.REMINDER_DUE})
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Reading a message writes the read to the usage log (703/2023 10 §) in the same
 unit of work; receipting it sends the organiser Kela's business receipt and
-closes the entry, once, however often Kela asks.
+closes the entry, once, however often Kela asks. Silta's own notices (a
+deadline's `reminder-due` or `overdue`) are closed without a receipt: Silta
+needs none.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from broker.crypto.tokens import Caller
 from broker.domain.disclosure import DisclosureFacts, UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
+from broker.domain.parties import SILTA
 from broker.pipeline import MessagePipeline
 from broker.services.checks import check_against_store
 from broker.services.receipts import ReceiptWriter, business_receipt
@@ -66,6 +69,9 @@ class KelaInbox:
         # the entry's row lock makes a second, concurrent receipt wait and then find it receipted
         entry, message = await _inbox_message(uow, caller, message_id, lock=True)
         if entry.receipted_at is not None:
+            return receipt_id
+        if message.sender == SILTA:  # Silta's own notice (a deadline's): nobody to send a business receipt to
+            await inbox.mark_receipted(uow.session, entry.seq, receipt_id, uow.now)
             return receipt_id
         document = business_receipt(receipt_id, message_id, message.sender, message.case_id, reference, at=uow.now)
         accepted = await check_against_store(uow.session, self._pipeline.accept(document, caller))

@@ -22,6 +22,7 @@ from broker.domain.catalogue import RECEIPT
 from broker.domain.disclosure import DisclosureFacts
 from broker.domain.envelope import Envelope
 from broker.domain.errors import ErrorItem, Rejection
+from broker.domain.lifecycle import Event
 from broker.domain.parties import SILTA
 from broker.domain.topics import destination_of
 from broker.xml.envelope_reader import new_document
@@ -85,12 +86,16 @@ class ReceiptWriter:
             return self.ids.derive("technical-receipt-replay", str(position), str(replay))
         return self.ids.derive("technical-receipt", str(position))
 
-    def overdue_notice(
-        self, receipted: str, recipient: str, case_id: str, at: dt.datetime, flagged: int = 1
-    ) -> AcceptedMessage:
-        """Silta's notice to a sender that its message got no business receipt or answer in time."""
-        notice_id = self.ids.derive("overdue-notice", receipted, str(flagged))
-        content = ReceiptContent(notice_id, SILTA, recipient, case_id, receipted, "technical", overdue=True)
+    def deadline_notice(self, notice: DeadlineNotice, at: dt.datetime) -> AcceptedMessage:
+        """Silta's notice about a deadline: `reminder-due` to the party that must answer, `overdue` to the one waiting.
+
+        Its id is derived from the message, the kind of notice and how many of that kind came before, so a
+        second sweep that found the same message would write the same id, which storage refuses.
+        """
+        notice_id = self.ids.derive(f"{notice.event}-notice", notice.about, str(notice.count))
+        content = ReceiptContent(
+            notice_id, SILTA, notice.recipient, notice.case_id, notice.about, "technical", notice=notice
+        )
         return self._silta_message(content, receipt_document(content, at), at)
 
     def business_receipt_id(self, receipted: str) -> str:
@@ -131,6 +136,21 @@ class ReceiptWriter:
 
 
 @dataclass(frozen=True)
+class DeadlineNotice:
+    """What Silta tells a party about a deadline: ids and the due date only, which the party already has."""
+
+    event: Event
+    """`Event.REMINDER_DUE` or `Event.OVERDUE`: also the notice's `Outcome`."""
+    about: str
+    """The message whose deadline it is."""
+    recipient: str
+    case_id: str
+    due_date: dt.date | None
+    count: int = 1
+    """The how-manyth notice of this kind about the message (a new due date may bring another)."""
+
+
+@dataclass(frozen=True)
 class ReceiptContent:
     """What a receipt document says."""
 
@@ -142,7 +162,8 @@ class ReceiptContent:
     kind: str
     rejection: Rejection | None = None
     receiver_case_reference: str | None = None
-    overdue: bool = False
+    notice: DeadlineNotice | None = None
+    """For Silta's deadline notices: the outcome and due date it tells."""
     removed: dict[str, int] | None = None
     """What the filter removed from the receipted message (paths and counts)."""
 
@@ -156,7 +177,7 @@ def business_receipt(
 
 
 def receipt_document(content: ReceiptContent, at: dt.datetime) -> bytes:
-    """A receipt as XML, valid against receipt-1.xsd."""
+    """A receipt as XML, valid against the receipt's current schema (receipt-1.1.xsd)."""
     ns = RECEIPT.namespace
     envelope = Envelope(
         message_id=content.receipt_id,
@@ -172,8 +193,9 @@ def receipt_document(content: ReceiptContent, at: dt.datetime) -> bytes:
     )
     root = new_document(RECEIPT, envelope)
     etree.SubElement(root, f"{{{ns}}}Kind").text = content.kind
-    outcome = "overdue" if content.overdue else "accepted" if content.rejection is None else "rejected"
-    etree.SubElement(root, f"{{{ns}}}Outcome").text = outcome
+    etree.SubElement(root, f"{{{ns}}}Outcome").text = _outcome(content)
+    if content.notice is not None and content.notice.due_date is not None:
+        etree.SubElement(root, f"{{{ns}}}DueDate").text = content.notice.due_date.isoformat()
     if content.receiver_case_reference:
         etree.SubElement(root, f"{{{ns}}}ReceiverCaseReference").text = content.receiver_case_reference
     if content.rejection is not None:
@@ -181,6 +203,12 @@ def receipt_document(content: ReceiptContent, at: dt.datetime) -> bytes:
     if content.removed:
         _removed(etree.SubElement(root, f"{{{ns}}}RemovedFields"), content.removed)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _outcome(content: ReceiptContent) -> str:
+    if content.notice is not None:
+        return str(content.notice.event)
+    return "accepted" if content.rejection is None else "rejected"
 
 
 def _errors(parent: etree._Element, rejection: Rejection) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from broker.crypto.ids import MessageIds
 from broker.domain.lifecycle import Event
 from broker.services.checkpoints import CheckpointJob, CheckpointWriter
-from broker.services.overdue import OverdueSweep, OverdueWatch
+from broker.services.overdue import OverdueSweep, OverdueWatch, Swept
 from broker.services.receipts import ReceiptWriter
 from broker.services.unit_of_work import UnitOfWork
 from broker.settings import Settings
@@ -43,10 +43,10 @@ class _HeldSweep(OverdueSweep):
         self.entered = 0
         self.swept = asyncio.Event()
 
-    async def run(self, uow: UnitOfWork) -> list[str]:
+    async def sweep(self, uow: UnitOfWork) -> Swept:
         """Sweep; the first call then waits for `go` before its unit commits (its flags not yet visible to others)."""
         self.entered += 1
-        found = await super().run(uow)
+        found = await super().sweep(uow)
         if self.entered == 1:
             self.swept.set()
             await self.go.wait()
@@ -58,8 +58,8 @@ async def test_two_overdue_watches_flag_each_message_once(database_url: str) -> 
     async with instance_sessions(database_url) as a, instance_sessions(database_url) as b:
         ids = await store_transfers(a, [f"KELA-TOTU-LATE{n:02d}" for n in range(60)])
         async with a() as session, session.begin():
-            two_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
-            await session.execute(update(MessageRecord).values(published_at=two_days_ago))
+            a_month_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)  # past the transfers' 3 working days
+            await session.execute(update(MessageRecord).values(published_at=a_month_ago))
         sweep = _HeldSweep(asyncio.Event())
         watches = [OverdueWatch(units_of(s), sweep, interval_s=60) for s in (a, b)]
         held = asyncio.create_task(watches[0].check_once())

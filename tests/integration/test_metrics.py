@@ -50,6 +50,15 @@ async def _kela_sends(api: httpx.AsyncClient, token: str, count: int) -> list[st
     return ids
 
 
+async def _kela_notices(api: httpx.AsyncClient, token: str, count: int) -> list[str]:
+    """Kela posts `count` unemployment notices (their deadline is the receipt timeout); their message ids."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    for message_id in ids:
+        document = example_message("unemployment-notice", message_id=message_id, municipality="091")
+        assert (await post_as_kela(api, token, document)).status_code == 202
+    return ids
+
+
 async def _recipient(services: Runtime, message_id: str) -> str:
     async with services.sessions() as session:
         recipient = await session.scalar(select(MessageRecord.recipient).where(MessageRecord.message_id == message_id))
@@ -82,7 +91,10 @@ class TestWithTheRelayStopped:
 
 
 class TestWithOverdueAtOnce:
-    """Receipts are due at once and the overdue watch runs often: every unreceipted publication is overdue."""
+    """Receipts are due at once and the overdue watch runs often: every unreceipted notice is overdue.
+
+    (Notices: their deadline is the receipt timeout; a transfer's is three working days of its own.)
+    """
 
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:
@@ -92,14 +104,14 @@ class TestWithOverdueAtOnce:
     async def test_delivery_latency_backlog_overdue_and_kafka_channel(
         self, api: httpx.AsyncClient, services: Runtime, kafka: LocalKafka, token_for: Callable[..., str]
     ) -> None:
-        """Two transfers published and never receipted, one organiser notice accepted, one bad record parked.
+        """Two Kela notices published and never receipted, one organiser notice accepted, one bad record parked.
 
-        The histogram counts both publications, the backlog drains to 0, both transfers are overdue for their
+        The histogram counts both publications, the backlog drains to 0, both notices are overdue for their
         recipient, the Kafka channel counts the notice, the parked gauge shows the bad record's reason,
         and the organiser's partition shows no lag once handled.
         """
         before = await _samples(api)
-        ids = await _kela_sends(api, token_for(), 2)
+        ids = await _kela_notices(api, token_for(), 2)
         recipient = await _recipient(services, ids[0])
         bad = await send_as_organiser(kafka, b"<DecisionNotice><unclosed>", check=False)
         good = await send_as_organiser(kafka, example_message("decision-notice", case_id="unchecked-case"))
@@ -109,12 +121,12 @@ class TestWithOverdueAtOnce:
             now = await _samples(api)
             return _value(now, "silta_overdue_requests", party=recipient) == 2
 
-        await wait_until(settled, 20, interval_s=0.2, what="both transfers flagged overdue")
+        await wait_until(settled, 20, interval_s=0.2, what="both notices flagged overdue")
         after = await _samples(api)
         assert _value(after, "silta_outbox_pending", recipient=recipient) == 0
         assert _value(after, "silta_parked_records", reason="xml-not-well-formed") == 1
         published = _value(after, "silta_delivery_seconds_count") - _value(before, "silta_delivery_seconds_count")
-        assert published >= 3  # two transfers, the notice into Kela's inbox (and receipts to the organiser)
+        assert published >= 3  # two notices, the organiser's notice into Kela's inbox (and receipts to the organiser)
         kafka_accepted = {"message_type": "decision-notice", "channel": "kafka"}
         delta = _value(after, "silta_messages_accepted_total", **kafka_accepted) - _value(
             before, "silta_messages_accepted_total", **kafka_accepted
