@@ -2,8 +2,8 @@
 
 Prints the checker's summary block; exits 0 only if nothing was lost, doubled
 or reordered and the audit chain verifies. CHAOS_KEEP=1 keeps the work folder
-(logs of every instance, the broker and PostgreSQL) for a look afterwards; CHAOS_FAULTS=off runs
-the workload alone.
+(logs of every instance, the broker and PostgreSQL) for a look afterwards; CHAOS_FAULTS names the
+kinds to inject (comma-separated; `none` for the workload alone; default all).
 """
 
 from __future__ import annotations
@@ -19,6 +19,14 @@ from pathlib import Path
 from chaos.run import run
 
 
+def fault_kinds(setting: str) -> set[str] | None:
+    """CHAOS_FAULTS as a set of kinds: None (every kind) when empty, no kind for `none`."""
+    if not setting.strip():
+        return None
+    kinds = {kind.strip() for kind in setting.split(",") if kind.strip()}
+    return set() if kinds == {"none"} else kinds
+
+
 def main() -> int:
     """Run once and print the summary."""
     logging.basicConfig(level=logging.WARNING, format="chaos %(asctime)s %(name)s %(message)s")
@@ -27,8 +35,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="silta-chaos-"))
     print(f"chaos: {messages} messages, seed {seed}, work folder {work}", flush=True)
     try:
-        faults = os.environ.get("CHAOS_FAULTS", "on") != "off"
-        summary = asyncio.run(run(work, messages, seed, faults=faults))
+        summary = asyncio.run(run(work, messages, seed, kinds=fault_kinds(os.environ.get("CHAOS_FAULTS", ""))))
     finally:
         if os.environ.get("CHAOS_KEEP") != "1":
             shutil.rmtree(work, ignore_errors=True)

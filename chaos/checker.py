@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -40,11 +41,10 @@ class TopicScan:
 async def scan_to_topics(connection: KafkaConnection) -> TopicScan:
     """Read every record of every `silta.to.*` topic, up to the ends as they are now."""
     scan = TopicScan()
+    partitions = await to_topic_partitions(connection)
     consumer = AIOKafkaConsumer(**connection.client_options(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        topics = sorted(t for t in await consumer.topics() if t.startswith("silta.to."))
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
         if not ends:
             return scan
@@ -58,6 +58,18 @@ async def scan_to_topics(connection: KafkaConnection) -> TopicScan:
     finally:
         await consumer.stop()
     return scan
+
+
+async def to_topic_partitions(connection: KafkaConnection) -> list[TopicPartition]:
+    """Every partition of every `silta.to.*` topic, from the cluster's metadata."""
+    admin = AIOKafkaAdminClient(**connection.client_options())
+    await admin.start()
+    try:
+        topics = sorted(t for t in await admin.list_topics() if t.startswith("silta.to."))
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
 
 
 async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:

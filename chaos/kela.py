@@ -113,7 +113,7 @@ class Kela:
             self.ledger.seen[message_id] += 1
             return
         planned = self.ledger.planned.get(message_id)
-        if not self.ledger.record_seen("kela", planned.case_id if planned else "?", message_id):
+        if not self.ledger.record_seen("kela", planned.case_id if planned else "?", message_id, f"inbox/{cursor}"):
             return
         if planned is not None and planned.sender.startswith("hva-"):
             await self._receipt(planned)

@@ -35,14 +35,16 @@ class Ledger:
     """Message id → the error code of a definite refusal (a 4xx problem, a rejected receipt)."""
     seen: Counter[str] = field(default_factory=Counter)
     """Message id → how often an application took it in (after its deduplication: 1, or a duplicated effect)."""
-    absorbed: int = 0
-    """Transport duplicates the applications' deduplication absorbed."""
+    absorbed: list[str] = field(default_factory=list)
+    """`recipient message-id` of each transport duplicate the applications' deduplication absorbed."""
     first_seen_order: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     """(recipient, case id) → message ids in the order the recipient's application first saw them."""
     technical_receipts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     """An organiser's message id → the ids of the technical receipts its case system got for it."""
     receipt_outcomes: dict[str, str] = field(default_factory=dict)
     """An organiser's message id → the outcome of its technical receipt."""
+    seen_at: dict[str, str] = field(default_factory=dict)
+    """Message id → where its application first took it in (topic/partition/offset, or inbox cursor)."""
     kela_saw_in_inbox: dict[str, int] = field(default_factory=dict)
     """Message id → the inbox cursor Kela's reader saw it at."""
 
@@ -57,11 +59,13 @@ class Ledger:
         """A message its sender got an acceptance for."""
         self.accepted[message_id] = self.planned[message_id]
 
-    def record_seen(self, recipient: str, case_id: str, message_id: str) -> bool:
-        """An application took a message in; False (and counted as absorbed) if it had it already."""
+    def record_seen(self, recipient: str, case_id: str, message_id: str, where: str = "") -> bool:
+        """An application took a message in (at `where`, a record's position); False if it had it already."""
         if self.seen[message_id]:
-            self.absorbed += 1
+            again = "the same record again" if self.seen_at.get(message_id) == where else f"another copy at {where}"
+            self.absorbed.append(f"{recipient} {message_id} ({again})")
             return False
+        self.seen_at[message_id] = where
         self.seen[message_id] += 1
         self.first_seen_order[recipient, case_id].append(message_id)
         return True

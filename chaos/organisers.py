@@ -80,7 +80,8 @@ class CaseSystem:
             log.warning("invalid record %s: %s", message.message_id, message.rejection.code)
             return
         envelope = message.envelope
-        if not self.ledger.record_seen(self.org, envelope.case_id, envelope.message_id):
+        where = f"{delivery.topic}/{delivery.partition}/{delivery.offset}"
+        if not self.ledger.record_seen(self.org, envelope.case_id, envelope.message_id, where):
             return
         if isinstance(message, ApplicationTransfer):
             await self._answer_transfer(envelope.case_id)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chaos import checker
-from chaos.faults import Injector, plan_faults
+from chaos.faults import Injector, fault_counts, plan_faults
 from chaos.fleet import connection
 from chaos.guardian import GuardianPortal
 from chaos.kela import Kela, KelaApi
@@ -26,27 +26,30 @@ log = logging.getLogger("chaos")
 ORGANISERS = ("hva-08", "hva-90")
 
 
-async def run(work: Path, messages: int, seed: int, *, faults: bool = True) -> Summary:
-    """Run the workload of `messages` messages under the faults `seed` plans (none without `faults`); the summary."""
+async def run(work: Path, messages: int, seed: int, *, kinds: set[str] | None = None) -> Summary:
+    """Run the workload of `messages` messages under the faults `seed` plans (only `kinds`, if given); the summary."""
     started = time.monotonic()
     async with staged(work) as stage:
         ledger = Ledger()
         api = KelaApi([i.base_url for i in stage.instances])
         try:
-            findings = await _drive(stage, api, ledger, messages, seed, faults=faults)
+            findings = await _drive(stage, api, ledger, messages, seed, kinds=kinds)
         finally:
             await api.close()
     findings.seconds = time.monotonic() - started
     return judge(ledger, findings)
 
 
-async def _drive(stage: Stage, api: KelaApi, ledger: Ledger, messages: int, seed: int, *, faults: bool) -> Findings:
+async def _drive(
+    stage: Stage, api: KelaApi, ledger: Ledger, messages: int, seed: int, *, kinds: set[str] | None
+) -> Findings:
     rng = random.Random(seed)
     kela = Kela(api, stage.token("kela"), ledger)
     await kela.upload_example_attachment()
     guardian = GuardianPortal(api, stage.token("guardian-portal"), stage.token("silta-admin"), stage.token_key, ledger)
     await guardian.register_mandate()
-    plan = plan_faults(rng, messages) if faults else []
+    counts = {kind: n for kind, n in fault_counts(messages).items() if kinds is None or kind in kinds}
+    plan = plan_faults(rng, messages, counts)
     injector = Injector(stage, plan, lambda: len(ledger.planned), None, None)
     async with contextlib.AsyncExitStack() as parties:
         systems = {org: await parties.enter_async_context(CaseSystem(org, stage, ledger)) for org in ORGANISERS}
@@ -86,7 +89,7 @@ async def _drain(ledger: Ledger, outbox: Callable[[], object], quiet_s: float = 
         pending = await outbox()  # type: ignore[misc]
         if _settled(ledger) and pending == 0:
             return
-        progress = sum(ledger.seen.values()) + ledger.absorbed
+        progress = sum(ledger.seen.values()) + len(ledger.absorbed)
         if progress != last:
             last, moved = progress, time.monotonic()
         await asyncio.sleep(1)

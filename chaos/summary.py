@@ -32,7 +32,7 @@ class Summary:
     delivered: int
     lost: list[str]
     duplicated: list[str]
-    absorbed: int
+    absorbed: list[str]
     transport_copies: int
     out_of_order: list[str]
     receipts_missing: list[str]
@@ -60,7 +60,8 @@ class Summary:
             f"delivered {self.delivered}",
             f"lost {len(self.lost)}",
             f"duplicated {len(self.duplicated)}",
-            f"transport duplicates absorbed {self.absorbed}",
+            f"transport duplicates absorbed {len(self.absorbed)}",
+            f"records on the to-topics {sum(f.topics.copies.values())}",
             f"transport copies on the topics {self.transport_copies}",
             f"out of order {len(self.out_of_order)}",
             f"receipts missing {len(self.receipts_missing)}",
@@ -86,6 +87,7 @@ class Summary:
             "receipts missing": self.receipts_missing,
             "receipts rejected": self.receipts_rejected,
             "refused": [f"{m} {code}" for m, code in self.refused.items()],
+            "transport duplicates absorbed": self.absorbed,
         }
         return [f"  {what}: {', '.join(ids[:8])}{' …' if len(ids) > 8 else ''}" for what, ids in named.items() if ids]
 
