@@ -66,12 +66,20 @@ class LocalPostgres:
             ),
             "initdb",
         )
+        self._start_server()
+        self._check(
+            self._run(str(self._bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "silta", "silta"),
+            "createdb",
+        )
+
+    def _start_server(self) -> None:
+        """pg_ctl start on the initialised folder, and wait until it accepts connections."""
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data_dir} -c fsync=off"
         self._check(
             self._run(
                 str(self._bin / "pg_ctl"),
                 "-D",
-                pgdata,
+                str(self.data_dir / "pgdata"),
                 "-o",
                 options,
                 "-w",
@@ -81,10 +89,14 @@ class LocalPostgres:
             ),
             "pg_ctl start",
         )
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop the server (`fast`: end sessions, checkpoint; `immediate`: no checkpoint, crash recovery), start it."""
         self._check(
-            self._run(str(self._bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "silta", "silta"),
-            "createdb",
+            self._run(str(self._bin / "pg_ctl"), "-D", str(self.data_dir / "pgdata"), "-m", mode, "-w", "stop"),
+            f"pg_ctl stop -m {mode}",
         )
+        self._start_server()
 
     def create_database(self, name: str) -> str:
         """Create another database on this server and return its URL."""

@@ -1,0 +1,91 @@
+"""A small asyncio TCP proxy between one client and one server, which can cut the line or slow it down.
+
+`cut()` drops every open connection and refuses new ones (accepts and closes
+them at once, as a failed link looks to TLS) until `heal()`; `latency_s`
+delays every chunk forwarded either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:`port` to `target_host`:`target_port`."""
+
+    def __init__(self, port: int, target_host: str, target_port: int) -> None:
+        self.port = port
+        self.target = (target_host, target_port)
+        self.latency_s = 0.0
+        self._cut = False
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.Task[None]] = set()
+
+    @property
+    def address(self) -> str:
+        """`host:port` to give a client instead of the server's."""
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Listen."""
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        """Stop listening and drop every connection."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        await self._drop_links()
+
+    async def cut(self) -> None:
+        """Drop every connection and refuse new ones until `heal`."""
+        self._cut = True
+        await self._drop_links()
+
+    def heal(self) -> None:
+        """Forward again."""
+        self._cut = False
+
+    @property
+    def is_cut(self) -> bool:
+        """True between `cut` and `heal`."""
+        return self._cut
+
+    async def _drop_links(self) -> None:
+        links, self._links = self._links, set()
+        for link in links:
+            link.cancel()
+        for link in links:
+            with contextlib.suppress(asyncio.CancelledError):
+                await link
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._cut:
+            writer.close()
+            return
+        link = asyncio.current_task()
+        if link is not None:
+            self._links.add(link)
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        try:
+            await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+        finally:
+            for end in (writer, upstream_writer):
+                end.close()
+            if link is not None:
+                self._links.discard(link)
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        """Copy one direction until end of file, holding each chunk `latency_s` first."""
+        while chunk := await source.read(65536):
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
+            sink.write(chunk)
+            await sink.drain()
+        with contextlib.suppress(OSError):
+            sink.write_eof()

@@ -1,0 +1,139 @@
+"""Everything a chaos run runs on: PostgreSQL, the Kafka fleet, the keys and two Silta instances.
+
+`staged()` brings it all up on free ports under one work folder (keys and
+party keys made, database migrated, parties' keys registered, topics and ACLs
+in place, instances started one after the other) and stops it all on the way
+out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from adapters.municipality.keys import OrganiserKeys, SiltaKeys, SiltaKeySource
+from broker.audit.pseudonym import ensure_pseudonym_key
+from broker.crypto.keyring import KeyRing, ensure_key_ring
+from broker.crypto.tokens import mint_token, public_jwks
+from broker.kafka.acl_admin import AclAdmin
+from broker.kafka.acls import desired_acls
+from broker.kafka.topics import ensure_topics
+from broker.settings import PROJECT_ROOT, Settings
+from broker.store.migrate import upgrade_database
+from chaos.fleet import BrokerFleet, SingleBroker, connection
+from chaos.instances import ServiceInstance
+from devinfra.kafka import fetch_kafka_jars, start_local_kafka
+from devinfra.ports import free_port
+from devinfra.postgres import LocalPostgres
+from entrypoints.org_commands import register_local_party_keys
+
+ISSUER, AUDIENCE = "silta-local", "silta"  # the settings' defaults, so the instances need no auth settings
+
+
+@dataclass
+class Stage:
+    """The running parts of one chaos run."""
+
+    work: Path
+    postgres: LocalPostgres
+    fleet: BrokerFleet
+    token_key: Ed25519PrivateKey
+    replication: int
+    instances: list[ServiceInstance] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        """Settings pointing at this stage, for the harness's own use of the service layer."""
+        return Settings(
+            database_url=self.postgres.url(),
+            key_dir=self.work / "keys",
+            party_keys_dir=self.work / "party-keys",
+            pseudonym_key_file=self.work / "pseudonym.key",
+            audit_checkpoint_file=self.work / "audit-checkpoints.jsonl",
+        )
+
+    def token(self, client_id: str) -> str:
+        """A bearer token for one of the local clients (`kela`, `guardian-portal`, `silta-admin`, …)."""
+        return mint_token(self.token_key, client_id, ISSUER, AUDIENCE, lifetime=dt.timedelta(hours=24))
+
+    def silta_keys(self) -> SiltaKeySource:
+        """Silta's public record keys as the organisers' clients know them."""
+        return SiltaKeySource.fixed(SiltaKeys.from_jwks(KeyRing.load(self.work / "keys").jwks()))
+
+    def organiser_keys(self, org: str) -> OrganiserKeys:
+        """A party's own private record keys."""
+        return OrganiserKeys.load(self.work / "party-keys", org)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment of one `silta serve` instance on this stage."""
+        base = {key: value for key, value in os.environ.items() if not key.startswith("SILTA_")}
+        work = self.work
+        return base | {
+            "PYTHONPYCACHEPREFIX": str(work / "pycache"),
+            "SILTA_DATABASE_URL": self.postgres.url(),
+            "SILTA_KAFKA_BOOTSTRAP_SERVERS": self.fleet.bootstrap_servers,
+            "SILTA_KAFKA_MTLS_BOOTSTRAP_SERVERS": self.fleet.mtls_bootstrap_servers,
+            "SILTA_KAFKA_CREDENTIALS_DIR": str(self.fleet.credentials.root),
+            "SILTA_KAFKA_REPLICATION_FACTOR": str(self.replication),
+            "SILTA_API_PORT": str(free_port()),
+            "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
+            "SILTA_DEV_SIGNING_KEY_FILE": str(work / f"{name}-unused-dev-key.pem"),
+            "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
+            "SILTA_KEY_DIR": str(work / "keys"),
+            "SILTA_PARTY_KEYS_DIR": str(work / "party-keys"),
+            "SILTA_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
+            "SILTA_AUDIT_CHECKPOINT_INTERVAL_S": "15",
+            "SILTA_RELAY_POLL_INTERVAL_S": "0.5",
+            "SILTA_LOG_LEVEL": "WARNING",
+        }
+
+
+def make_keys(work: Path) -> Ed25519PrivateKey:
+    """The token key (returned, its JWKS written), the pseudonym key and Silta's record key ring."""
+    key = Ed25519PrivateKey.generate()
+    (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
+    ensure_pseudonym_key(work / "pseudonym.key")
+    ensure_key_ring(work / "keys")
+    return key
+
+
+async def prepare(stage: Stage) -> None:
+    """Migrate, register every party's keys, create the topics and grant the ACLs."""
+    await upgrade_database(stage.postgres.url())
+    await register_local_party_keys(stage.settings)
+    await ensure_topics(connection(stage.fleet), 3, stage.replication)
+    async with AclAdmin(connection(stage.fleet)) as acls:
+        await acls.apply(desired_acls())
+
+
+@asynccontextmanager
+async def staged(work: Path, instances: int = 2) -> AsyncIterator[Stage]:
+    """PostgreSQL, a single local broker and `instances` Silta processes under `work`; all stopped afterwards."""
+    key = make_keys(work)
+    # a folder of its own: the server may run as the `postgres` user, who cannot enter `work`
+    postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-chaos-pg-")), free_port())
+    postgres.start()
+    kafka = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka")
+    stage = Stage(work, postgres, SingleBroker(kafka), key, replication=1)
+    try:
+        await prepare(stage)
+        for number in range(1, instances + 1):
+            name = f"instance-{number}"
+            instance = ServiceInstance(name, stage.service_env(name), work / f"{name}.log")
+            stage.instances.append(instance)
+            await instance.start()
+        yield stage
+    finally:
+        for instance in stage.instances:
+            await instance.stop()
+        for node in stage.fleet.nodes:
+            await node.stop()
+        postgres.stop()
