@@ -10,6 +10,7 @@ through `ReplayBatch`, one unit of work per record; a discard runs in one.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -19,7 +20,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
 from adapters.console.routes import templates
 from adapters.console.session import mask_identity_codes
-from broker.domain.dead_letters import DeadLetterFilter, ParkedState, ReplayCounts
+from broker.domain.dead_letters import (
+    PARTY_PATTERN,
+    REASON_PATTERN,
+    TOPIC_PATTERN,
+    DeadLetterFilter,
+    ParkedState,
+    ReplayCounts,
+)
 from broker.services.registry import ServiceLayer
 
 router = APIRouter(prefix="/console", route_class=ConsoleAccessChecked, include_in_schema=False)
@@ -42,8 +50,20 @@ def _services(request: Request) -> ServiceLayer:
 
 
 def _filter(reason: str, topic: str, sender: str, state: str = "unresolved", after: int = 0) -> DeadLetterFilter:
+    """The page's filter; a field that cannot be a code, topic or party is left out rather than queried."""
     chosen = ParkedState(state) if state in set(ParkedState) else ParkedState.UNRESOLVED
-    return DeadLetterFilter(reason or None, topic or None, sender or None, state=chosen, after=max(after, 0), limit=100)
+    return DeadLetterFilter(
+        _plain(reason, REASON_PATTERN),
+        _plain(topic, TOPIC_PATTERN),
+        _plain(sender, PARTY_PATTERN),
+        state=chosen,
+        after=min(max(after, 0), 2**62),
+        limit=100,
+    )
+
+
+def _plain(value: str, pattern: str) -> str | None:
+    return value if re.fullmatch(pattern, value) else None
 
 
 def _back(notice: str) -> Response:
@@ -68,11 +88,11 @@ async def parked_page(  # noqa: PLR0917  one parameter per query field
     notice: str = "",
 ) -> HTMLResponse:
     """Parked records and REST rejections with reason, place or caller, first error (masked) and attempts."""
-    wanted = _filter(reason[:64], topic[:64], sender[:32], state, after)
+    wanted = _filter(reason, topic, sender, state, after)
     services, role = _services(request), session_of(request).role
     async with services.units() as uow:
         records = await services.dead_letters.listing(uow, wanted)
-        rejections = await services.dead_letters.rejections(uow, _filter(reason[:64], "", sender[:32]))
+        rejections = await services.dead_letters.rejections(uow, _filter(reason, "", sender))
     rows = [(r, mask_identity_codes(r.error_detail, role)) for r in records]
     form = {"reason": reason, "topic": topic, "sender": sender, "state": wanted.state}
     return _page(request, rows=rows, rejections=rejections, form=form, notice=notice[:200])
