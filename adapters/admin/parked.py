@@ -126,7 +126,7 @@ async def replay_parked(record_id: RecordId, services: Services) -> ReplayOut:
     return _replay_out(await services.replays.replay_one(record_id))
 
 
-@router.post("/parked/{record_id}/discard", responses=_ERRORS)
+@router.post("/parked/{record_id}/discard", responses=problem_responses(401, 403, 404, 409, 422))
 async def discard_parked(
     record_id: RecordId, body: DiscardIn, caller: Authenticated, services: Services, uow: Unit
 ) -> dict[str, object]:
