@@ -106,8 +106,10 @@ async def replay_one(request: Request, record_id: RecordId) -> Response:
 
 
 @router.post("/parked/replay-selected")
-async def replay_selected(request: Request, record_id: Annotated[list[int], Form()]) -> Response:
-    """Replay the records ticked on the list, one at a time."""
+async def replay_selected(request: Request, record_id: Annotated[list[int] | None, Form()] = None) -> Response:
+    """Replay the records ticked on the list, one at a time (none ticked: nothing to do)."""
+    if not record_id:
+        return _back("no record selected")
     counts = await _services(request).replays.replay_each(record_id[:500])
     return _back(_counted(counts))
 

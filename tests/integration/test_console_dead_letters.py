@@ -61,6 +61,8 @@ async def test_replay_the_selected_and_discard_with_a_reason(
     good = await park_directly(services.sessions, example_message("decision-notice", message_id=str(uuid.uuid4())), 912)
     bad = await park_directly(services.sessions, b"<not-xml", 913)
     csrf = await _signed_in(api, token_for("silta-admin"))
+    nothing = await api.post("/console/parked/replay-selected", data={"csrf_token": csrf})
+    assert (nothing.status_code, nothing.headers["location"]) == (303, "/console/parked?notice=no+record+selected")
     answer = await api.post("/console/parked/replay-selected", data={"csrf_token": csrf, "record_id": [good, bad]})
     assert answer.status_code == 303
     notice = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.headers["location"]).query)["notice"][0]
