@@ -58,6 +58,10 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console"): _CONSOLE,
     ("GET", "/console/overview-panel"): _CONSOLE,
     ("GET", "/console/parked"): _CONSOLE,
+    ("POST", "/console/parked/{record_id}/replay"): _OPERATIONS,
+    ("POST", "/console/parked/replay-selected"): _OPERATIONS,
+    ("POST", "/console/parked/replay-matching"): _OPERATIONS,
+    ("POST", "/console/parked/{record_id}/discard"): _OPERATIONS,
     ("GET", "/console/tracking"): _CONSOLE,
     ("POST", "/console/sign-out"): _CONSOLE,
 }

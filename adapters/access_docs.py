@@ -38,8 +38,11 @@ own case system is in the organiser's own logs, and the organiser answers for it
 """
 
 _NO_PARTY = frozenset({Role.GUARDIAN_PORTAL, Role.OPERATOR, Role.ADMIN})
-_OPERATOR = """The operator role is also where the operator console's routes will go (parked records by their
-error code, replay): what happened to a message, never what it says.
+_OPERATOR = """Operators and admins resolve dead letters: the records parked from organisers' topics (list by
+error code, topic, sender and time; explain; replay one or all matching; discard with a reason, which the
+usage log keeps) and the REST rejections kept for them (route template, code, body hash; never the body),
+over `/admin/v1/parked`, `/admin/v1/rejections` and the console's dead-letter page. What happened to a
+message, never what it says: a parked record's value is never shown.
 """
 
 

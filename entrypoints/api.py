@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.admin import parked as admin_parked
+from adapters.console import dead_letters as console_dead_letters
 from adapters.console import routes as console_routes
 from adapters.console.session import SessionSigner
 from adapters.guardian import admin as guardian_admin
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(admin_parked.router)
     app.include_router(console_routes.entry)
     app.include_router(console_routes.router)
+    app.include_router(console_dead_letters.router)
     app.mount("/console/static", console_routes.static, name="console-static")
 
     @app.get("/health/live", tags=["health"])

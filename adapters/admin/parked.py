@@ -19,7 +19,14 @@ from adapters.access import AccessChecked
 from adapters.console.session import mask_identity_codes
 from adapters.http import Authenticated, Services, Unit, problem_responses
 from broker.domain.clients import Role
-from broker.domain.dead_letters import DeadLetterFilter, ParkedState, ReplayResult
+from broker.domain.dead_letters import (
+    PARTY_PATTERN,
+    REASON_PATTERN,
+    TOPIC_PATTERN,
+    DeadLetterFilter,
+    ParkedState,
+    ReplayResult,
+)
 from broker.services.dead_letters import ParkedView, RestRejectionView
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"], route_class=AccessChecked)
@@ -29,9 +36,11 @@ _ERRORS = problem_responses(401, 403, 404, 422)
 class FilterIn(BaseModel):
     """Which parked records: every field left out matches everything."""
 
-    reason: str | None = Field(default=None, max_length=64, description="the error code they were parked with")
-    topic: str | None = Field(default=None, max_length=64)
-    sender: str | None = Field(default=None, max_length=32, description="the organiser whose topic carried them")
+    reason: str | None = Field(default=None, pattern=REASON_PATTERN, description="the error code they were parked with")
+    topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
+    sender: str | None = Field(
+        default=None, pattern=PARTY_PATTERN, description="the organiser whose topic carried them"
+    )
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
@@ -61,9 +70,9 @@ class ReplayCountsOut(BaseModel):
 
 
 def listing_filter(  # noqa: PLR0917  FastAPI reads each query parameter from a parameter of its own
-    reason: Annotated[str | None, Query(max_length=64)] = None,
-    topic: Annotated[str | None, Query(max_length=64)] = None,
-    sender: Annotated[str | None, Query(max_length=32)] = None,
+    reason: Annotated[str | None, Query(pattern=REASON_PATTERN)] = None,
+    topic: Annotated[str | None, Query(pattern=TOPIC_PATTERN)] = None,
+    sender: Annotated[str | None, Query(pattern=PARTY_PATTERN)] = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     state: ParkedState = ParkedState.UNRESOLVED,
@@ -117,7 +126,7 @@ async def replay_parked(record_id: RecordId, services: Services) -> ReplayOut:
     return _replay_out(await services.replays.replay_one(record_id))
 
 
-@router.post("/parked/{record_id}/discard", responses=_ERRORS)
+@router.post("/parked/{record_id}/discard", responses=problem_responses(401, 403, 404, 409, 422))
 async def discard_parked(
     record_id: RecordId, body: DiscardIn, caller: Authenticated, services: Services, uow: Unit
 ) -> dict[str, object]:

@@ -14,12 +14,12 @@ from fastapi.templating import Jinja2Templates
 
 from adapters.access import roles_of
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
-from adapters.console.session import COOKIE, LIFETIME, SIGN_IN_COOKIE, SIGN_IN_LIFETIME, mask_identity_codes
+from adapters.console.session import COOKIE, LIFETIME, SIGN_IN_COOKIE, SIGN_IN_LIFETIME
 from broker.crypto.tokens import Caller
 from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.console_sessions import end_session
-from broker.services.console_views import Overview, overview, parked_records
+from broker.services.console_views import Overview, overview
 from broker.services.tracking import message_view
 
 _HERE = Path(__file__).parent
@@ -110,14 +110,6 @@ async def overview_panel(request: Request) -> HTMLResponse:
     """The overview's numbers alone, for htmx to swap in."""
     numbers, lag = await _numbers(request)
     return _page(request, "overview_panel.html", rows=numbers.parties, parked=numbers.parked, lag=lag)
-
-
-@router.get("/parked")
-async def parked_page(request: Request) -> HTMLResponse:
-    """Parked records with reason, place on the bus, first error (identity codes masked) and attempts."""
-    records = await parked_records(request.app.state.runtime.sessions)
-    role = session_of(request).role
-    return _page(request, "parked.html", rows=[(r, mask_identity_codes(r.error_detail, role)) for r in records])
 
 
 @router.get("/tracking")

@@ -12,6 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+REASON_PATTERN = r"^[a-z0-9-]{1,64}$"
+TOPIC_PATTERN = r"^[a-z0-9.-]{1,64}$"
+PARTY_PATTERN = r"^[a-z0-9-]{1,32}$"
+"""What a filter's reason code, topic and sender may look like: anything else matches nothing Silta holds."""
+
 KIND_PARKED = "parked-record"
 KIND_REST = "rest-rejection"
 
@@ -41,6 +46,13 @@ class DeadLetterFilter:
     state: ParkedState = ParkedState.UNRESOLVED
     after: int = 0
     limit: int = 50
+
+    def __post_init__(self) -> None:
+        # Times without a zone are taken as UTC, as Silta stores every time.
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
 
 
 class ReplayOutcome(StrEnum):

@@ -1,19 +1,16 @@
-"""What the operator console reads: the overview's counts per party and the parked records.
+"""What the operator console's overview reads: the counts per party and the parked records per reason.
 
-A stop-gap read model until the parked-records service (issue 15 part 2) lands;
-it reads, never writes, so it commits nothing.
+It reads, never writes, so it commits nothing. The dead-letter page reads
+through `broker.services.dead_letters`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.store.ops_counts import outbox_pending_by_recipient, overdue_by_party, parked_by_reason
-from broker.store.tables import ParkedRecord
 
 
 @dataclass(frozen=True)
@@ -41,9 +38,3 @@ async def overview(sessions: async_sessionmaker[AsyncSession]) -> Overview:
         parked = await parked_by_reason(db)
     parties = sorted(set(outbox) | set(overdue))
     return Overview([PartyRow(p, outbox.get(p, 0), overdue.get(p, 0)) for p in parties], parked)
-
-
-async def parked_records(sessions: async_sessionmaker[AsyncSession], limit: int = 200) -> Sequence[ParkedRecord]:
-    """The oldest parked records first."""
-    async with sessions() as db:
-        return (await db.execute(select(ParkedRecord).order_by(ParkedRecord.id).limit(limit))).scalars().all()

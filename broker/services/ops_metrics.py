@@ -54,7 +54,10 @@ class OperationsGauges(Collector):
         snap = self._snapshot
         yield _gauge("silta_outbox_pending", "Outbox records not yet published, by recipient", "recipient", snap.outbox)
         yield _gauge(
-            "silta_parked_records", "Parked records from organisers' topics, by reason code", "reason", snap.parked
+            "silta_parked_records",
+            "Parked records from organisers' topics not yet replayed or discarded, by reason code",
+            "reason",
+            snap.parked,
         )
         yield _gauge(
             "silta_overdue_requests",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+import datetime as dt
 
-from adapters.municipality.sender import SentMessage
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.municipality.sender import Outgoing, SentMessage
 from broker.store.tables import ParkedRecord, PartyKey
 from devinfra.kafka import LocalKafka
 from entrypoints.bootstrap import Runtime
 from tests.integration.both_ways import send_as_organiser
-from tests.support.sealed import register_party
+from tests.support.sealed import from_topic, register_party, sealed_record
 from tests.support.waiting import wait_until
 
 ORG = "hva-08"
@@ -55,3 +58,31 @@ async def park(services: Runtime, kafka: LocalKafka, document: bytes, *, check: 
     row = await parked_row(services, sent)
     assert row.error_code == "key-unknown"
     return row
+
+
+async def park_directly(sessions: async_sessionmaker[AsyncSession], document: bytes, offset: int) -> int:
+    """A sealed hva-08 record parked as `key-unknown` (as if its key had not been registered yet); its id.
+
+    A document that is not XML is sealed unchecked, as a faulty case system would send it.
+    """
+    described = None if document.startswith(b"<?xml") else Outgoing("unchecked", "unchecked", "unchecked-case")
+    record = sealed_record(document, from_topic(ORG, 0, offset), described=described)
+    async with sessions() as session:
+        inserted = await session.execute(
+            insert(ParkedRecord)
+            .values(
+                topic=record.position.topic,
+                kafka_partition=0,
+                kafka_offset=offset,
+                error_code="key-unknown",
+                error_detail=f"not a registered signing key of {ORG}",
+                attempts=1,
+                value=record.value,
+                headers=record.headers,
+                parked_at=dt.datetime.now(dt.UTC),
+            )
+            .returning(ParkedRecord.id)
+        )
+        record_id = int(inserted.scalar_one())
+        await session.commit()
+    return record_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -11,12 +12,16 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
+from broker.domain.clock import ManualClock
+from broker.domain.dead_letters import ReplayOutcome
+from broker.services.retention import run_retention
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.store.tables import AuditEntry, InboxEntry, ParkedRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import example_message
 from entrypoints.bootstrap import Runtime
 from tests.integration.both_ways import inbox_items
-from tests.integration.dead_letters_helpers import park, register_again
+from tests.integration.dead_letters_helpers import park, park_directly, register_again
 
 pytestmark = pytest.mark.integration
 
@@ -162,3 +167,33 @@ async def test_two_replays_at_once_deliver_the_record_once(kafka: LocalKafka, se
     replays = services.services.replays
     results = await asyncio.gather(replays.replay_one(row.id), replays.replay_one(row.id))
     assert sorted(str(r.outcome) for r in results) == ["delivered", "skipped"]
+
+
+async def test_retention_empties_the_value_of_a_replayed_record_and_keeps_its_row(services: Runtime) -> None:
+    """Past the retention period a replayed record's value is purged; its position, code and outcome stay."""
+    record = await park_directly(
+        services.sessions, example_message("decision-notice", message_id=str(uuid.uuid4())), 921
+    )
+    assert (await services.services.replays.replay_one(record)).outcome is ReplayOutcome.DELIVERED
+    later = ManualClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=91))
+    async with UnitOfWorkFactory(services.sessions, later, lambda: None)() as uow:
+        await run_retention(uow, 90)
+        await uow.commit()
+    purged = await _row(services, record)
+    assert purged.value is None
+    assert (purged.error_code, purged.replayed_at is not None) == ("key-unknown", True)
+    assert (await services.services.replays.replay_one(record)).outcome is ReplayOutcome.SKIPPED
+
+
+async def test_a_filter_takes_times_without_a_zone_as_utc_and_refuses_what_no_code_looks_like(
+    api: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    """`since` without a zone is UTC (200); a reason that cannot be a code is 422 `request-invalid`."""
+    operator = _auth(token_for("silta-operator"))
+    naive = await api.get("/admin/v1/parked", params={"since": "2026-01-01T00:00:00"}, headers=operator)
+    assert naive.status_code == 200, naive.text
+    odd = await api.get("/admin/v1/parked", params={"reason": "a\x00b"}, headers=operator)
+    assert odd.status_code == 422
+    assert odd.json()["code"] == "request-invalid"
+    body = {"until": "2026-01-01T00:00:00", "sender": "hva-08"}
+    assert (await api.post("/admin/v1/parked/replay", json=body, headers=operator)).json()["delivered"] == 0

@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from adapters.municipality.sender import Outgoing
-from broker.store.tables import AuditEntry, MessageRecord, ParkedRecord
+from broker.store.tables import AuditEntry, MessageRecord
 from devinfra.samples import example_message
 from entrypoints.cli import main
-from tests.support.sealed import from_topic, sealed_record
+from tests.integration.dead_letters_helpers import park_directly
 
 pytestmark = pytest.mark.integration
 
 
 async def _park(database_url: str, document: bytes, offset: int) -> int:
-    """A sealed hva-08 record parked as `key-unknown` (as if its key had not been registered yet); its id."""
-    described = None if document.startswith(b"<?xml") else Outgoing("unchecked", "unchecked", "unchecked-case")
-    record = sealed_record(document, from_topic("hva-08", 0, offset), described=described)
     engine = create_async_engine(database_url)
     try:
-        async with engine.begin() as connection:
-            inserted = await connection.execute(
-                insert(ParkedRecord)
-                .values(
-                    topic=record.position.topic,
-                    kafka_partition=0,
-                    kafka_offset=offset,
-                    error_code="key-unknown",
-                    error_detail="not a registered signing key of hva-08",
-                    attempts=1,
-                    value=record.value,
-                    headers=record.headers,
-                    parked_at=dt.datetime.now(dt.UTC),
-                )
-                .returning(ParkedRecord.id)
-            )
-            return int(inserted.scalar_one())
+        return await park_directly(async_sessionmaker(engine), document, offset)
     finally:
         await engine.dispose()
 
