@@ -32,12 +32,15 @@ __all__ = ["ROUTE_ROLES", "AccessChecked", "Role", "check_access", "check_role",
 _KELA = frozenset({Role.KELA})
 _PORTAL = frozenset({Role.GUARDIAN_PORTAL})
 _OPERATIONS = frozenset({Role.OPERATOR, Role.ADMIN})
+_ORGANISER = frozenset({Role.ORGANISER})
 _CONSOLE = frozenset({Role.OPERATOR, Role.ADMIN, Role.KELA_DATA_PROTECTION})
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/kela/v1/messages"): _KELA,
     ("GET", "/kela/v1/messages"): frozenset({Role.KELA, Role.OPERATOR}),
     ("GET", "/kela/v1/messages/{message_id}"): frozenset({Role.KELA, Role.ORGANISER, Role.OPERATOR}),
     ("GET", "/kela/v1/inbox"): _KELA,
+    ("GET", "/organiser/v1/messages"): _ORGANISER,
+    ("GET", "/organiser/v1/messages/{message_id}"): _ORGANISER,
     ("GET", "/kela/v1/inbox/{message_id}"): _KELA,
     ("POST", "/kela/v1/inbox/{message_id}/receipt"): _KELA,
     ("POST", "/kela/v1/attachments"): _KELA,

@@ -30,6 +30,7 @@ from adapters.guardian import routes as guardian_routes
 from adapters.kela import attachments, disclosure_queries, inbox
 from adapters.kela import routes as kela_routes
 from adapters.openapi import install_openapi
+from adapters.organiser import routes as organiser_routes
 from adapters.problems import (
     PROBLEM_MEDIA_TYPE,
     bearer_challenge,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(inbox.router)
     app.include_router(attachments.router)
     app.include_router(disclosure_queries.router)
+    app.include_router(organiser_routes.router)
     app.include_router(guardian_routes.router)
     app.include_router(guardian_admin.router)
     app.include_router(admin_parked.router)

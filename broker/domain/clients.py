@@ -34,8 +34,8 @@ ROLE_DUTIES: dict[Role, str] = {
         " disclosures and uses Silta logged"
     ),
     Role.ORGANISER: (
-        "an organiser's case system (each client acts for one organiser): the status of the messages it sent"
-        " or receives and their attachments"
+        "an organiser's case system (each client acts for one organiser): search and follow the messages it"
+        " sent or receives, and their attachments"
     ),
     Role.GUARDIAN_PORTAL: "the guardians' portal: a guardian's limited view of the principals' matters, uploads",
     Role.OPERATOR: "Silta's operators: the status and history of any message, never its content or attachments",

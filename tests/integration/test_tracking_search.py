@@ -17,9 +17,10 @@ import pytest
 
 from broker.domain.clock import ManualClock
 from broker.settings import Settings
+from devinfra.kafka import LocalKafka
 from devinfra.samples import application_transfer, example_message
 from entrypoints.api import create_app
-from tests.integration.both_ways import post_as_kela
+from tests.integration.both_ways import post_as_kela, send_as_organiser
 from tests.support.tasks import kafka_client_bootstrapping
 from tests.support.waiting import wait_until
 
@@ -206,3 +207,58 @@ async def test_invalid_parameters_are_problem_documents(
     if path is not None:
         assert path in [error["path"] for error in body["errors"]]
     assert "010594Y9032" not in answer.text
+
+
+def _shape(answer: httpx.Response) -> tuple[int, str, str]:
+    """What a refusal reveals: status, code and title (the detail only echoes the id asked for)."""
+    body = answer.json()
+    return answer.status_code, body["code"], body["title"]
+
+
+async def test_an_organiser_sees_its_own_messages_and_not_another_organisers(
+    api: httpx.AsyncClient, kafka: LocalKafka, token_for: Callable[..., str]
+) -> None:
+    """hva-08 finds what it sent and receives, by search and by id; hva-06's message is absent and a 404 to it."""
+    token, case = token_for(), _case()
+    to_hva_08 = await _transfer(api, token, case, TAMPERE)
+    to_hva_06 = await _transfer(api, token, case, EURA)
+    sent = await send_as_organiser(kafka, example_message("information-request", variant="from-hva-08", case_id=case))
+    hva_08, hva_06 = token_for("hva-08-case-system"), token_for("hva-06-case-system")
+    found: dict[str, Any] = {}
+
+    async def hva_08_sees_its_request() -> bool:
+        nonlocal found
+        found = await _search(api, hva_08, "/organiser/v1/messages", case_id=case)
+        return sent.message_id in _ids(found)
+
+    # The first consumer group of a fresh broker may wait a while for its coordinator: a generous bound.
+    await wait_until(hva_08_sees_its_request, 120, interval_s=0.2, what="hva-08's request accepted")
+    assert {to_hva_08, sent.message_id} <= set(_ids(found))
+    assert to_hva_06 not in _ids(found)
+    assert all("hva-08" in (item["sender"], item["recipient"]) for item in found["items"])
+    assert {item["href"] for item in found["items"]} >= {f"/organiser/v1/messages/{to_hva_08}"}
+    assert _ids(await _search(api, hva_06, "/organiser/v1/messages", case_id=case)) == [to_hva_06]
+
+    own = await api.get(f"/organiser/v1/messages/{to_hva_08}", headers=_auth(hva_08))
+    assert (own.status_code, own.json()["recipient"], own.json()["history"][0]["status"]) == (200, "hva-08", "accepted")
+    foreign = await api.get(f"/organiser/v1/messages/{to_hva_06}", headers=_auth(hva_08))
+    unknown = await api.get(f"/organiser/v1/messages/{uuid.uuid4()}", headers=_auth(hva_08))
+    assert _shape(foreign) == _shape(unknown) == (404, "message-not-found", "Message not found")
+
+    kela = await _search(api, token, case_id=case)
+    assert {to_hva_08, to_hva_06, sent.message_id} <= set(_ids(kela))
+    assert all("kela" in (item["sender"], item["recipient"]) for item in kela["items"])
+    operator = await _search(api, token_for("silta-operator"), case_id=case)
+    assert set(_ids(operator)) >= set(_ids(kela)) | set(_ids(found))
+
+
+async def test_the_organiser_routes_are_for_organisers_and_kelas_search_is_not(
+    api: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    """Kela and the operator are refused on /organiser/v1; an organiser on Kela's search: 403 client-not-allowed."""
+    refusals = [
+        await api.get("/organiser/v1/messages", headers=_auth(token_for())),
+        await api.get("/organiser/v1/messages", headers=_auth(token_for("silta-operator"))),
+        await api.get("/kela/v1/messages", headers=_auth(token_for("hva-08-case-system"))),
+    ]
+    assert [(r.status_code, r.json()["code"]) for r in refusals] == [(403, "client-not-allowed")] * 3
