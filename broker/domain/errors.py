@@ -72,6 +72,7 @@ class ErrorCode(StrEnum):
     TRANSITION_ILLEGAL = "transition-illegal"
     CONSOLE_SESSION_MISSING = "console-session-missing"
     CSRF_TOKEN_INVALID = "csrf-token-invalid"  # noqa: S105  an error code, not a secret
+    X_ROAD_HEADER_INVALID = "x-road-header-invalid"
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.MANDATE_IMPORT_INVALID: ErrorSpec(422, "Mandate import refused"),
     ErrorCode.CONSOLE_SESSION_MISSING: ErrorSpec(401, "Console session required"),
     ErrorCode.CSRF_TOKEN_INVALID: ErrorSpec(403, "CSRF token missing or wrong"),
+    ErrorCode.X_ROAD_HEADER_INVALID: ErrorSpec(400, "X-Road header invalid"),
 }
 
 
