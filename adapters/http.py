@@ -15,9 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from adapters.request_id import xroad_call_of
 from broker.crypto.tokens import Caller
 from broker.domain.attachments import ALLOWED_MEDIA_TYPES
 from broker.domain.errors import ErrorCode, Rejection
+from broker.domain.xroad import XRoadCall
 from broker.services.registry import ServiceLayer
 from broker.services.unit_of_work import UnitOfWork
 
@@ -42,6 +44,14 @@ async def authenticated(request: Request, services: Services) -> Caller:
 
 
 Authenticated = Annotated[Caller, Depends(authenticated)]
+
+
+async def xroad_call(request: Request) -> XRoadCall:
+    """The X-Road headers of the call (all None when it did not come through a security server)."""
+    return xroad_call_of(request)
+
+
+XRoad = Annotated[XRoadCall, Depends(xroad_call)]
 
 
 async def unit_of_work(services: Services) -> AsyncIterator[UnitOfWork]:

@@ -59,7 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime = runtime
     app.state.services = runtime.services
     app.state.console_signer = SessionSigner.from_secret_file(settings.console_session_key_file)
-    OPERATIONS_GAUGES.watch_lag(runtime.inbound.lag)
+    OPERATIONS_GAUGES.watch_lag(runtime.inbound.lag, runtime.inbound.lag_seconds)
     await runtime.start()
     log.info(
         "silta_started",

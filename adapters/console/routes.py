@@ -19,7 +19,7 @@ from broker.crypto.tokens import Caller
 from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
 from broker.services.console_sessions import end_session
-from broker.services.console_views import Overview, overview
+from broker.services.console_views import LagRow, Overview, lag_rows, overview
 from broker.services.tracking import message_view
 
 _HERE = Path(__file__).parent
@@ -93,9 +93,9 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-async def _numbers(request: Request) -> tuple[Overview, dict[tuple[str, int], int]]:
+async def _numbers(request: Request) -> tuple[Overview, list[LagRow]]:
     runtime = request.app.state.runtime
-    return await overview(runtime.sessions), dict(runtime.inbound.lag())
+    return await overview(runtime.sessions), lag_rows(runtime.inbound.lag(), runtime.inbound.lag_seconds())
 
 
 @router.get("")

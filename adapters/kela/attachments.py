@@ -23,6 +23,7 @@ from adapters.http import (
     Authenticated,
     Services,
     Unit,
+    XRoad,
     media_type_of,
     problem_responses,
     read_body,
@@ -82,9 +83,11 @@ async def upload(request: Request, services: Services, caller: Authenticated, uo
     response_class=Response,
     responses={200: ATTACHMENT_CONTENT, **problem_responses(401, 404)},
 )
-async def fetch(attachment_id: AttachmentId, services: Services, caller: Authenticated, uow: Unit) -> Response:
-    """The attachment's content, for its uploader and the parties of a message that references it."""
-    attachment = await services.attachments.fetch(uow, caller, attachment_id)
+async def fetch(
+    attachment_id: AttachmentId, services: Services, caller: Authenticated, uow: Unit, via: XRoad
+) -> Response:
+    """The attachment's content, for its uploader and the parties of a message that references it (usage-logged)."""
+    attachment = await services.attachments.fetch(uow, caller, attachment_id, via)
     await uow.commit()
     headers = {"Content-Disposition": f'attachment; filename="{attachment_id}"', "X-Content-Type-Options": "nosniff"}
     return Response(attachment.content, media_type=attachment.media_type, headers=headers)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from adapters.access import AccessChecked
-from adapters.http import Authenticated, Services, Unit, problem_responses
+from adapters.http import Authenticated, Services, Unit, XRoad, problem_responses
 from adapters.parameters import MessageId
 from broker.crypto.tokens import Caller
 from broker.domain.errors import ErrorCode, Rejection
@@ -115,9 +115,11 @@ async def _wait_for_items(
 
 
 @router.get("/{message_id}", responses=_XML_RESPONSES, response_class=Response)
-async def read_message(message_id: MessageId, services: Services, caller: Authenticated, uow: Unit) -> Response:
-    """The message's XML as Kela may receive it; the read is written to the usage log."""
-    body = await services.inbox.read(uow, caller, message_id)
+async def read_message(
+    message_id: MessageId, services: Services, caller: Authenticated, uow: Unit, via: XRoad
+) -> Response:
+    """The message's XML as Kela may receive it; the read (with its X-Road member, official) goes to the usage log."""
+    body = await services.inbox.read(uow, caller, message_id, via)
     await uow.commit()
     return Response(body, media_type="application/xml")
 

@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     PARKED_RECORD_NOT_FOUND = "parked-record-not-found"
     PARKED_RECORD_RESOLVED = "parked-record-resolved"
     DISCARD_REASON_MISSING = "discard-reason-missing"
+    X_ROAD_HEADER_INVALID = "x-road-header-invalid"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.PARKED_RECORD_NOT_FOUND: ErrorSpec(404, "Parked record not found"),
     ErrorCode.PARKED_RECORD_RESOLVED: ErrorSpec(409, "Parked record already replayed or discarded"),
     ErrorCode.DISCARD_REASON_MISSING: ErrorSpec(422, "A discard needs a reason"),
+    ErrorCode.X_ROAD_HEADER_INVALID: ErrorSpec(400, "X-Road header invalid"),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from broker.crypto.tokens import Caller
 from broker.domain.disclosure import DisclosureFacts, Pseudonym, UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
+from broker.domain.xroad import XRoadCall
 from broker.services.attachments import check_upload, fetchable, store_attachment
 from broker.services.unit_of_work import UnitOfWork
 from broker.store.audit_log import append_entries
@@ -39,14 +40,21 @@ class AttachmentDesk:
         stored = await store_attachment(uow.session, content, media_type, caller.party, uow.now)
         return HeldAttachment(stored.attachment_id, stored.media_type, stored.size, content)
 
-    async def fetch(self, uow: UnitOfWork, caller: Caller, attachment_id: str) -> HeldAttachment:
+    async def fetch(
+        self, uow: UnitOfWork, caller: Caller, attachment_id: str, via: XRoadCall | None = None
+    ) -> HeldAttachment:
         """The content for a party that may have it (the fetch is usage-logged); to anyone else it does not exist."""
         attachment = await fetchable(uow.session, attachment_id, caller.party)
         if attachment is None or attachment.content is None:
             raise Rejection(ErrorCode.ATTACHMENT_NOT_FOUND, f"no attachment {attachment_id[:64]} that you may fetch")
         subject = await _data_subject(uow, attachment_id, caller.party)
         usage = UsageEntry(
-            subject, caller.client_id, caller.party, _FETCH_PURPOSE, ("attachment",), {"attachment_id": attachment_id}
+            subject,
+            caller.client_id,
+            caller.party,
+            _FETCH_PURPOSE,
+            ("attachment",),
+            {"attachment_id": attachment_id, **(via or XRoadCall()).usage_details()},
         )
         await append_entries(uow.session, "usage", [usage.log_entry()], uow.now)
         return HeldAttachment(attachment.attachment_id, attachment.media_type, attachment.size, attachment.content)

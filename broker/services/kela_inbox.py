@@ -15,6 +15,7 @@ from broker.crypto.tokens import Caller
 from broker.domain.disclosure import DisclosureFacts, UsageEntry
 from broker.domain.errors import ErrorCode, Rejection
 from broker.domain.parties import SILTA
+from broker.domain.xroad import XRoadCall
 from broker.pipeline import MessagePipeline
 from broker.services.checks import check_against_store
 from broker.services.receipts import ReceiptWriter, business_receipt
@@ -48,8 +49,8 @@ class KelaInbox:
         items = await inbox.open_items(uow.session, caller.party, after, limit)
         return [InboxMessage(i.seq, i.message_id, i.message_type) for i in items]
 
-    async def read(self, uow: UnitOfWork, caller: Caller, message_id: str) -> bytes:
-        """The message as Kela may receive it; the read goes to the usage log."""
+    async def read(self, uow: UnitOfWork, caller: Caller, message_id: str, via: XRoadCall | None = None) -> bytes:
+        """The message as Kela may receive it; the read goes to the usage log, with the X-Road call it came by."""
         _, message = await _inbox_message(uow, caller, message_id)
         facts = DisclosureFacts.from_json(message.disclosure)
         usage = UsageEntry(
@@ -58,7 +59,11 @@ class KelaInbox:
             caller.party,
             _READ_PURPOSE,
             facts.categories,
-            {"message_id": message.message_id, "message_type": message.message_type},
+            {
+                "message_id": message.message_id,
+                "message_type": message.message_type,
+                **(via or XRoadCall()).usage_details(),
+            },
         )
         await append_entries(uow.session, "usage", [usage.log_entry()], uow.now)
         return message.body

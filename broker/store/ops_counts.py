@@ -1,4 +1,6 @@
-"""Counts for the operations gauges: outbox backlog, parked records, overdue requests. Read-only, set-wise.
+"""Counts for the operations gauges: outbox backlog, parked records, open and overdue requests, last deliveries.
+
+Read-only, set-wise.
 
 Each is one grouped query; the `/metrics` scrape runs them, never a request.
 """
@@ -44,6 +46,27 @@ async def overdue_by_party(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(MessageRecord.recipient, func.count())
         .where(MessageRecord.status.in_(_OPEN), _flagged_since_last_reminder())
+        .group_by(MessageRecord.recipient)
+    )
+    return dict(rows.all())
+
+
+async def open_requests_by_party(session: AsyncSession) -> dict[str, int]:
+    """Open requests for further information (messages with a due date, not yet answered), by the party asked."""
+    rows = await session.execute(
+        select(MessageRecord.recipient, func.count())
+        .where(MessageRecord.status.in_(_OPEN), MessageRecord.due_date.is_not(None))
+        .group_by(MessageRecord.recipient)
+    )
+    return dict(rows.all())
+
+
+async def last_delivery_by_party(session: AsyncSession) -> dict[str, dt.datetime]:
+    """When a message was last delivered to each party (its newest `delivered` step); `max` keeps the UTC type."""
+    rows = await session.execute(
+        select(MessageRecord.recipient, func.max(MessageEvent.at))
+        .join(MessageEvent, MessageEvent.message_id == MessageRecord.message_id)
+        .where(MessageEvent.status == str(Event.DELIVERED))
         .group_by(MessageRecord.recipient)
     )
     return dict(rows.all())

@@ -1,7 +1,8 @@
-"""The console's tracking timeline and its overview numbers, against a message Kela really sent."""
+"""The console's tracking timeline and its overview numbers, against messages really sent both ways."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
@@ -10,9 +11,15 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from devinfra.samples import application_transfer
-from tests.integration.both_ways import post_as_kela
+from broker.settings import Settings
+from broker.store.tables import ParkedRecord
+from devinfra.kafka import LocalKafka
+from devinfra.samples import application_transfer, example_message
+from entrypoints.bootstrap import Runtime
+from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organiser
 from tests.support.console import signed_in
+from tests.support.databases import outbox_drained
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -36,19 +43,67 @@ async def test_tracking_an_unknown_id_is_a_404(api: httpx.AsyncClient, token_for
     assert answer.json()["code"] == "message-not-found"
 
 
-async def test_overview_numbers_equal_the_metrics(api: httpx.AsyncClient, token_for: Callable[..., str]) -> None:
-    """Each party's outbox backlog on the overview is the `silta_outbox_pending` gauge of `/metrics`."""
-    await signed_in(api, token_for("silta-operator"))
-    gauges = {
-        sample.labels["recipient"]: int(sample.value)
-        for family in text_string_to_metric_families((await api.get("/metrics")).text)
-        if family.name == "silta_outbox_pending"
+def _gauges(metrics: str, name: str, labels: tuple[str, ...] = ("party",)) -> dict[tuple[str, ...], float]:
+    """One gauge's samples from `/metrics`, by the values of `labels`."""
+    return {
+        tuple(sample.labels[label] for label in labels): sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == name
         for sample in family.samples
     }
+
+
+_PLACE = ("topic", "partition")
+
+
+def _column(panel: str, cell: str) -> dict[tuple[str, ...], float]:
+    """One column of the overview's party table, by party, zeros left out (as the gauges leave them out)."""
+    rows = re.findall(r'<tr data-party="([^"]+)">(.*?)</tr>', panel, re.S)
+    found = {(party,): re.search(f'<td class="{cell}">(\\d+)</td>', row) for party, row in rows}
+    return {party: float(m.group(1)) for party, m in found.items() if m and int(m.group(1))}
+
+
+async def test_overview_numbers_equal_the_metrics(
+    api: httpx.AsyncClient,
+    kafka: LocalKafka,
+    services: Runtime,
+    settings: Settings,
+    token_for: Callable[..., str],
+) -> None:
+    """Every overview figure `/metrics` also reports is the gauge's value, after real traffic both ways.
+
+    Backlog, open and overdue requests, last delivery, parked records, consumer lag in records and seconds.
+    """
+    asked = await post_as_kela(api, token_for("kela"), example_message("information-request"))
+    assert asked.status_code == 202, asked.text
+    sent = await send_as_organiser(kafka, example_message("decision-notice"))
+    await inbox_items(api, token_for("kela"), {sent.message_id})
+    await wait_until(outbox_drained(settings.database_url), 30, what="the outbox published")
+    await wait_until(lambda: not any(services.inbound.lag().values()), 30, what="the consumer caught up")
+    async with services.sessions.begin() as db:
+        db.add(
+            ParkedRecord(
+                topic="silta.from.hva-08.v1",
+                kafka_partition=0,
+                kafka_offset=99,
+                error_code="seal-invalid",
+                parked_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    await signed_in(api, token_for("silta-operator"))
+    metrics = (await api.get("/metrics")).text
     panel = (await api.get("/console/overview-panel")).text
-    shown = {
-        party: int(count)
-        for party, count in re.findall(r'<tr data-party="([^"]+)"><td>[^<]+</td><td class="outbox">(\d+)</td>', panel)
-        if int(count)
+    assert _column(panel, "outbox") == _gauges(metrics, "silta_outbox_pending", ("recipient",))
+    assert _column(panel, "overdue") == _gauges(metrics, "silta_overdue_requests")
+    assert _column(panel, "open") == _gauges(metrics, "silta_open_requests")
+    assert len(_gauges(metrics, "silta_open_requests")) == 1  # Kela's request, open at its organiser
+    delivered = {(p,): float(t) for p, t in re.findall(r'<tr data-party="([^"]+)">.*?data-unix="([^"]+)"', panel)}
+    assert delivered == _gauges(metrics, "silta_last_delivery_timestamp_seconds")
+    assert ("kela",) in delivered  # the decision notice reached Kela's inbox
+    parked = {
+        (r,): float(n) for r, n in re.findall(r'data-reason="([^"]+)"><td>[^<]+</td><td class="count">(\d+)', panel)
     }
-    assert shown == gauges
+    assert parked == _gauges(metrics, "silta_parked_records", ("reason",)) == {("seal-invalid",): 1.0}
+    lag = re.findall(r'data-topic="([^"]+)" data-partition="(\d+)">.*?"records">(\d+)<.*?"seconds">([\d.]+)<', panel)
+    assert {(t, p): float(n) for t, p, n, _ in lag} == _gauges(metrics, "silta_consumer_lag_records", _PLACE)
+    assert {(t, p): float(sec) for t, p, _, sec in lag} == _gauges(metrics, "silta_consumer_lag_seconds", _PLACE)

@@ -54,3 +54,20 @@ def test_a_revoked_partitions_last_commit_is_forgotten() -> None:
     inbound._committed[_DONE] = 2
     inbound.forget([_DONE])
     assert inbound.lag() == {("silta.from.hva-08.v1", 1): 0}
+
+
+def test_lag_in_seconds_is_the_age_of_the_waiting_record() -> None:
+    """In hand: that record's age; between batches: the last handled one's age (an upper bound); caught up: 0."""
+    clock = ManualClock(dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC))
+    inbound = InboundConsumer(cast(Any, None), "group", cast(Any, None), max_records=10, clock=clock)
+    inbound._consumer = cast(Any, _Consumer({_BUSY: 10, _DONE: 9, _FRESH: 5}))
+    now_ms = int(clock.now().timestamp() * 1000)
+    inbound._current[_BUSY] = (4, clock.now())
+    inbound._record_times[_BUSY] = now_ms - 90_500
+    inbound._committed[_DONE] = 7
+    inbound._record_times[_DONE] = now_ms - 2_000
+    inbound._record_times[_FRESH] = now_ms - 60_000  # caught up: an old record's age is no lag
+    topic = "silta.from.hva-08.v1"
+    assert inbound.lag_seconds() == {(topic, 0): 90.5, (topic, 1): 2.0, (topic, 2): 0.0}
+    clock.advance(dt.timedelta(seconds=10))
+    assert inbound.lag_seconds()[topic, 0] == 100.5
