@@ -237,3 +237,18 @@ async def test_an_unreceipted_transfer_reminds_the_organiser_and_tells_kela_afte
         ("hva-08", "reminder-due", due.isoformat()),
         ("kela", "overdue", due.isoformat()),
     ]
+
+
+async def test_kelas_request_to_the_client_gets_the_steps_but_no_notices(
+    api: httpx.AsyncClient, services: Runtime, sweepers: Sweepers, token_for: Callable[..., str]
+) -> None:
+    """Mirrored to hva-08 (AddressedTo client, 18 h §): the organiser owes nothing, so nobody is reminded or told."""
+    token, request_id, due = token_for(), str(uuid.uuid4()), _due_in(10)
+    document = example_message("information-request", variant="to-client", message_id=request_id)
+    assert (await post_as_kela(api, token, _with_due_date(document, due))).is_success
+    await wait_for_status(api, token, request_id, "published")
+    await sweepers.at(due - dt.timedelta(days=1))
+    await sweepers.at(due + dt.timedelta(days=1))
+    assert await _notices(services, request_id) == []
+    steps = await _steps(api, token, request_id)
+    assert (steps.count("reminder-due"), steps.count("overdue")) == (1, 1)
