@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.municipality.messages import SiltaMessage
 from broker.crypto.ids import MessageIds
@@ -25,6 +27,7 @@ from broker.domain.clock import FINLAND, ManualClock, finnish_date
 from broker.domain.working_days import add_working_days
 from broker.services.overdue import OverdueSweep, OverdueWatch
 from broker.services.receipts import ReceiptWriter
+from broker.services.unit_of_work import UnitOfWorkFactory
 from broker.store.tables import MessageRecord
 from devinfra.kafka import LocalKafka
 from devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer, example_message
@@ -34,17 +37,29 @@ from tests.integration.both_ways import inbox_items, post_as_kela, send_as_organ
 from tests.integration.instances import instance_sessions, units_of
 from tests.integration.kafka_helpers import collect, correlation_id
 from tests.support.databases import outbox_drained
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 _NS = {"r": RECEIPT.namespace}
 
 
+async def _waits_for_a_lock(sessions: async_sessionmaker[AsyncSession], pid: int | None) -> bool:
+    """Whether the backend `pid` waits for a lock another transaction holds."""
+    if pid is None:
+        return False
+    async with sessions() as session:
+        query = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+        return bool(await session.scalar(query, {"pid": pid}) == "Lock")
+
+
 class Sweepers:
     """Two instances' deadline watches on one database and one manual clock."""
 
-    def __init__(self, watches: list[OverdueWatch], clock: ManualClock) -> None:
+    def __init__(self, watches: list[OverdueWatch], clock: ManualClock, units: list[UnitOfWorkFactory]) -> None:
         self.watches = watches
         self.clock = clock
+        self.units = units
+        """Each instance's units of work, for sweeps that bypass the watches' lock."""
 
     async def at(self, day: dt.date, rounds: int = 3) -> None:
         """Put the clock at noon of a Finnish day and let both watches sweep `rounds` times side by side."""
@@ -59,8 +74,8 @@ async def sweepers(services: Runtime, database_url: str) -> AsyncIterator[Sweepe
     clock = ManualClock()
     sweep = OverdueSweep(ReceiptWriter(MessageIds(b"d" * 32)), dt.timedelta(hours=24))
     async with instance_sessions(database_url) as other:
-        watches = [OverdueWatch(units_of(s, services.relay.wake, clock), sweep, 60) for s in (services.sessions, other)]
-        yield Sweepers(watches, clock)
+        units = [units_of(s, services.relay.wake, clock) for s in (services.sessions, other)]
+        yield Sweepers([OverdueWatch(u, sweep, 60) for u in units], clock, units)
 
 
 @pytest.fixture
@@ -252,3 +267,39 @@ async def test_kelas_request_to_the_client_gets_the_steps_but_no_notices(
     assert await _notices(services, request_id) == []
     steps = await _steps(api, token, request_id)
     assert (steps.count("reminder-due"), steps.count("overdue")) == (1, 1)
+
+
+async def test_without_the_lock_the_database_still_refuses_a_second_overdue_notice(
+    api: httpx.AsyncClient, services: Runtime, sweepers: Sweepers, token_for: Callable[..., str]
+) -> None:
+    """Two sweeps that cannot see each other's history (no advisory lock) write the same notice id: one fails."""
+    token, request_id, due = token_for(), str(uuid.uuid4()), _due_in(10)
+    document = _with_due_date(example_message("information-request", message_id=request_id), due)
+    assert (await post_as_kela(api, token, document)).is_success
+    await wait_for_status(api, token, request_id, "published")
+    sweepers.clock.set(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(12), tzinfo=FINLAND))
+    sweep = OverdueSweep(ReceiptWriter(MessageIds(b"d" * 32)), dt.timedelta(hours=24))
+    first_units, second_units = sweepers.units
+
+    second_pid: list[int] = []
+
+    async def second_sweep() -> list[str]:
+        async with second_units() as second:
+            second_pid.append(int(await second.session.scalar(text("SELECT pg_backend_pid()")) or 0))
+            found = (await sweep.sweep(second)).overdue
+            await second.commit()
+        return found
+
+    async with first_units() as first:
+        assert request_id in (await sweep.sweep(first)).overdue
+        racing = asyncio.create_task(second_sweep())  # sees the request as not yet flagged, inserts the same notice
+        await wait_until(
+            lambda: _waits_for_a_lock(services.sessions, next(iter(second_pid), None)),
+            30,
+            what="the second sweep waits on the first's notice row",
+        )
+        await first.commit()
+    with pytest.raises(IntegrityError):
+        await racing
+    assert await _notices(services, request_id) == [("kela", "overdue", due.isoformat())]
+    assert (await _steps(api, token, request_id)).count("overdue") == 1
