@@ -131,7 +131,8 @@ class Settings(BaseSettings):
     """`/health/ready` names a partition that has been on one record this long while records wait behind it."""
 
     receipt_timeout_hours: float = Field(default=24, gt=0)
-    """A message without a business receipt (or answer) this long after delivery is flagged overdue."""
+    """The fallback deadline: a message of a type without its own (docs/deadlines.md) is flagged overdue
+    without a business receipt this long after delivery; a decision notice if not delivered this long after."""
     overdue_check_interval_s: float = Field(default=60, gt=0)
 
     schema_dir: Path = PROJECT_ROOT / "schemas"
