@@ -187,7 +187,17 @@ class LocalCluster:
         """Wait until the node is registered and in the ISR of every partition it is a replica of."""
         await self._until(lambda view: view.in_sync_everywhere(node_id), timeout_s, f"node {node_id} back in sync")
 
+    async def wait_topics_in_sync(self, names: list[str], timeout_s: float = 120.0) -> None:
+        """Wait until every broker knows the topics and all their replicas are in sync.
+
+        A topic exists once `create_topics` returns, but the brokers learn of hundreds of them
+        only seconds later.
+        """
+        wanted = set(names)
+        await self._until(lambda view: view.topics_in_sync(wanted), timeout_s, f"{len(wanted)} topics in sync")
+
     async def _until(self, holds: Callable[[ClusterView], bool], timeout_s: float, what: str) -> None:
+        """Poll until every reachable node agrees that `holds`; `KafkaLaunchError` naming `what` after `timeout_s`."""
         try:
             async with asyncio.timeout(timeout_s):
                 while not await self._check(holds):  # noqa: ASYNC110  polling the brokers: no event to wait on
@@ -196,14 +206,16 @@ class LocalCluster:
             raise KafkaLaunchError(f"not within {timeout_s:g} s: {what}") from None
 
     async def _check(self, holds: Callable[[ClusterView], bool]) -> bool:
+        """True when every reachable node's own view satisfies `holds` (each learns of changes on its own time)."""
         try:
-            return holds(await self.view())
-        except ClusterUnreachableError:  # every reachable node busy starting or failing over: ask again
+            views = [await fetch_view(self._direct_connection([node])) for node in self.nodes if node.reachable]
+        except ClusterUnreachableError:  # a node busy starting or failing over: ask again
             return False
+        return bool(views) and all(holds(view) for view in views)
 
-    def _direct_connection(self) -> KafkaConnection:
+    def _direct_connection(self, nodes: list[NodeHandle] | None = None) -> KafkaConnection:
         """Silta's connection to the reachable nodes' own SASL_SSL ports, bypassing any proxy."""
-        servers = ",".join(f"{HOST}:{n.sasl_port}" for n in self.nodes if n.reachable)
+        servers = ",".join(f"{HOST}:{n.sasl_port}" for n in nodes or self.nodes if n.reachable)
         return self.credentials.connection(SILTA_PRINCIPAL, servers)
 
 

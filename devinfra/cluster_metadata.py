@@ -52,6 +52,13 @@ class ClusterView:
             node_id in state.isr for state in self.partitions.values() if node_id in state.replicas
         )
 
+    def topics_in_sync(self, names: set[str]) -> bool:
+        """Every named topic exists and each of its partitions has a leader and all its replicas in sync."""
+        states = [state for state in self.partitions.values() if state.topic in names]
+        return names <= {state.topic for state in states} and all(
+            state.leader >= 0 and set(state.isr) == set(state.replicas) for state in states
+        )
+
 
 def parse_view(metadata: dict[str, Any]) -> ClusterView:
     """A `ClusterView` from a metadata response's `to_object()`."""

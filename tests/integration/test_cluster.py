@@ -12,13 +12,15 @@ import ssl
 from collections.abc import AsyncIterator
 
 import pytest
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from broker.domain.topics import topic_from, topic_to
 from broker.kafka.publisher import durable_producer
-from broker.kafka.topics import ensure_topics, silta_topics
+from broker.kafka.topics import ensure_topics, municipality_topics, silta_topics, topics_min_insync_replicas
 from devinfra.cluster import LocalCluster, local_cluster
 from devinfra.cluster_config import MIN_INSYNC_REPLICAS, REPLICATION_FACTOR
 from tests.support.databases import scratch_dir
@@ -37,7 +39,8 @@ async def cluster() -> AsyncIterator[LocalCluster]:
     work = scratch_dir("silta-cluster-")
     try:
         async with local_cluster(work, stop_timeout_s=2) as started:  # its data is thrown away: no clean shutdown
-            await ensure_topics(started.connection(), partitions=3, replication=REPLICATION_FACTOR)
+            await ensure_topics(started.connection(), 3, REPLICATION_FACTOR, min_insync_replicas=MIN_INSYNC_REPLICAS)
+            await started.wait_topics_in_sync(silta_topics() + municipality_topics())
             yield started
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -64,6 +67,42 @@ async def test_every_silta_topic_has_three_replicas(cluster: LocalCluster) -> No
             state = view.partition(name, partition)
             assert sorted(state.replicas) == [1, 2, 3], name
             assert sorted(state.isr) == [1, 2, 3], name
+
+
+async def test_silta_creates_its_topics_with_two_in_sync_replicas(cluster: LocalCluster) -> None:
+    """`min.insync.replicas` is set on each topic `ensure_topics` made, so acks=all needs two copies."""
+    names = silta_topics() + municipality_topics()
+    assert await topics_min_insync_replicas(cluster.connection(), names) == dict.fromkeys(names, MIN_INSYNC_REPLICAS)
+    assert await _set_on_the_topic(cluster, names) == set(names)  # not merely the cluster's default of 2
+
+
+async def _set_on_the_topic(cluster: LocalCluster, names: list[str]) -> set[str]:
+    """The topics whose `min.insync.replicas` is the topic's own setting (config source 1, DYNAMIC_TOPIC_CONFIG)."""
+    admin = AIOKafkaAdminClient(**cluster.connection().client_options(), **_SHORT)
+    await admin.start()
+    try:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name, {"min.insync.replicas": None}) for name in names]
+        responses = await admin.describe_configs(resources)
+    finally:
+        await admin.close()
+    return {
+        resource["resource_name"]
+        for response in responses
+        for resource in response.to_object()["resources"]
+        for entry in resource["config_entries"]
+        if entry["config_source"] == 1
+    }
+
+
+async def test_an_existing_topic_with_other_min_insync_replicas_is_reported_not_altered(cluster: LocalCluster) -> None:
+    """A start configured for 1 finds the topics at 2: a warning naming how many differ, and no change."""
+    with structlog.testing.capture_logs() as logs:
+        created = await ensure_topics(cluster.connection(), 3, REPLICATION_FACTOR, min_insync_replicas=1)
+    assert created == []
+    [warning] = [line for line in logs if line["event"] == "kafka_topic_min_insync_replicas_differs"]
+    names = silta_topics() + municipality_topics()
+    assert (warning["wanted"], warning["topics"], warning["found"]) == (1, len(names), [MIN_INSYNC_REPLICAS])
+    assert set((await topics_min_insync_replicas(cluster.connection(), names)).values()) == {MIN_INSYNC_REPLICAS}
 
 
 async def test_no_anonymous_or_plaintext_client_reaches_any_node(cluster: LocalCluster) -> None:
