@@ -127,8 +127,19 @@ async def prepare(stage: Stage) -> None:
     await upgrade_database(stage.postgres.url())
     await register_local_party_keys(stage.settings)
     await ensure_topics(connection(stage.fleet), 3, stage.replication)
-    async with AclAdmin(connection(stage.fleet)) as acls:
-        await acls.apply(desired_acls())
+    await grant_acls(stage)
+
+
+async def grant_acls(stage: Stage, attempts: int = 5) -> None:
+    """Every party's ACLs; applied again (it adds only what is missing) when the broker is slow to show them."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with AclAdmin(connection(stage.fleet)) as acls:
+                await acls.apply(desired_acls())
+            return
+        except TimeoutError:
+            if attempt == attempts:
+                raise
 
 
 def start_broker(work: Path, proxy_port: int) -> MtlsThroughProxyKafka:
