@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test contract check lint types bench deps kafka-jars clean
+.PHONY: run test contract check lint types bench chaos deps kafka-jars clean
 
 $(UV):
 	python3 -m venv .tools
@@ -45,6 +45,11 @@ check: lint types test  ## lint, types and tests
 
 bench: kafka-jars  ## end-to-end benchmark; prints figures
 	$(PY) -m bench.e2e
+
+CHAOS_MESSAGES ?= 100000
+CHAOS_SEED ?= 1
+chaos: kafka-jars  ## both-ways workload under seeded faults (CHAOS_MESSAGES, CHAOS_SEED); fails on anything lost, doubled or reordered
+	CHAOS_MESSAGES=$(CHAOS_MESSAGES) CHAOS_SEED=$(CHAOS_SEED) $(PY) -m chaos
 
 clean:
 	rm -rf $(VENV) .tools .cache .silta .pytest_cache .mypy_cache .ruff_cache

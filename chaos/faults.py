@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from chaos.fleet import long_outage_s
 from chaos.instances import ServiceInstance
 from chaos.proxy import TcpProxy
 from chaos.stage import Stage
@@ -150,10 +151,11 @@ class Injector:
     async def _broker_outage(self, fault: Fault) -> str:
         nodes = self.stage.fleet.nodes
         node = nodes[int(fault.pick * len(nodes))]
+        down_s = long_outage_s(self.stage.fleet)
         await node.stop()
-        await asyncio.sleep(self.stage.fleet.long_outage_s)
+        await asyncio.sleep(down_s)
         await node.restart()
-        return f"broker {node.node_id} down {self.stage.fleet.long_outage_s:.0f} s"
+        return f"broker {node.node_id} down {down_s:.0f} s"
 
     async def _restart_postgres(self, fault: Fault) -> str:
         mode = fault.kind.removeprefix("postgres-")

@@ -65,12 +65,13 @@ class BrokerFleet(Protocol):
     def nodes(self) -> Sequence[BrokerNode]:
         """The broker processes."""
 
-    @property
-    def long_outage_s(self) -> float:
-        """How long one broker is kept down: 30 s with replicas to fail over to, briefly with one broker."""
-
     async def leader_of(self, topic: str, partition: int) -> int:
         """The node id leading a partition now."""
+
+
+def long_outage_s(fleet: BrokerFleet) -> float:
+    """How long one broker is kept down: 30 s with other brokers to fail over to, 5 s with one broker."""
+    return 30.0 if len(fleet.nodes) > 1 else 5.0
 
 
 def connection(fleet: BrokerFleet, principal: str = SILTA_PRINCIPAL) -> KafkaConnection:
@@ -122,8 +123,6 @@ class SingleNode:
 
 class SingleBroker:
     """Today's single local broker as a `BrokerFleet`."""
-
-    long_outage_s = 5.0
 
     def __init__(self, kafka: LocalKafka) -> None:
         self.kafka = kafka

@@ -20,7 +20,7 @@ class TcpProxy:
         self.latency_s = 0.0
         self._cut = False
         self._server: asyncio.Server | None = None
-        self._links: set[asyncio.Task[None]] = set()
+        self._ends: set[asyncio.StreamWriter] = set()
 
     @property
     def address(self) -> str:
@@ -36,12 +36,12 @@ class TcpProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        await self._drop_links()
+        self._drop_connections()
 
     async def cut(self) -> None:
         """Drop every connection and refuse new ones until `heal`."""
         self._cut = True
-        await self._drop_links()
+        self._drop_connections()
 
     def heal(self) -> None:
         """Forward again."""
@@ -52,33 +52,31 @@ class TcpProxy:
         """True between `cut` and `heal`."""
         return self._cut
 
-    async def _drop_links(self) -> None:
-        links, self._links = self._links, set()
-        for link in links:
-            link.cancel()
-        for link in links:
-            with contextlib.suppress(asyncio.CancelledError):
-                await link
+    def _drop_connections(self) -> None:
+        """Reset both ends of every forwarded connection, as a broken link looks to either side."""
+        ends, self._ends = self._ends, set()
+        for end in ends:
+            end.transport.abort()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._cut:
-            writer.close()
+            writer.transport.abort()
             return
-        link = asyncio.current_task()
-        if link is not None:
-            self._links.add(link)
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
-            writer.close()
+            writer.transport.abort()
             return
+        ends = {writer, upstream_writer}
+        self._ends |= ends
         try:
             await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+        except OSError:
+            pass  # reset by a cut or by either side
         finally:
-            for end in (writer, upstream_writer):
-                end.close()
-            if link is not None:
-                self._links.discard(link)
+            self._ends -= ends
+            for end in ends:
+                end.transport.abort()
 
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         """Copy one direction until end of file, holding each chunk `latency_s` first."""

@@ -50,7 +50,7 @@ async def _drive(
     await guardian.register_mandate()
     counts = {kind: n for kind, n in fault_counts(messages).items() if kinds is None or kind in kinds}
     plan = plan_faults(rng, messages, counts)
-    injector = Injector(stage, plan, lambda: len(ledger.planned), None, None)
+    injector = Injector(stage, plan, lambda: len(ledger.planned), stage.proxy, stage.proxied)
     async with contextlib.AsyncExitStack() as parties:
         systems = {org: await parties.enter_async_context(CaseSystem(org, stage, ledger)) for org in ORGANISERS}
         stop = asyncio.Event()

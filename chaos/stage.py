@@ -30,7 +30,10 @@ from broker.settings import PROJECT_ROOT, Settings
 from broker.store.migrate import upgrade_database
 from chaos.fleet import BrokerFleet, SingleBroker, connection
 from chaos.instances import ServiceInstance
-from devinfra.kafka import fetch_kafka_jars, start_local_kafka
+from chaos.proxied import MtlsThroughProxyKafka
+from chaos.proxy import TcpProxy
+from devinfra.kafka import fetch_kafka_jars
+from devinfra.kafka_config import KafkaPorts
 from devinfra.ports import free_port
 from devinfra.postgres import LocalPostgres
 from entrypoints.org_commands import register_local_party_keys
@@ -48,6 +51,8 @@ class Stage:
     token_key: Ed25519PrivateKey
     replication: int
     instances: list[ServiceInstance] = field(default_factory=list)
+    proxy: TcpProxy | None = None
+    """The proxy between the last instance and the broker (its MTLS listener), if the fleet allows one."""
 
     @property
     def settings(self) -> Settings:
@@ -71,6 +76,18 @@ class Stage:
     def organiser_keys(self, org: str) -> OrganiserKeys:
         """A party's own private record keys."""
         return OrganiserKeys.load(self.work / "party-keys", org)
+
+    @property
+    def proxied(self) -> ServiceInstance | None:
+        """The instance that reaches Kafka through the proxy."""
+        return self.instances[-1] if self.proxy is not None and self.instances else None
+
+    def proxied_env(self, name: str) -> dict[str, str]:
+        """An instance's environment with Kafka through the proxy: mutual TLS, bootstrap at the proxy."""
+        env = self.service_env(name)
+        if self.proxy is None:
+            return env
+        return env | {"SILTA_KAFKA_SECURITY_PROTOCOL": "SSL", "SILTA_KAFKA_MTLS_BOOTSTRAP_SERVERS": self.proxy.address}
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment of one `silta serve` instance on this stage."""
@@ -110,24 +127,55 @@ async def prepare(stage: Stage) -> None:
     await upgrade_database(stage.postgres.url())
     await register_local_party_keys(stage.settings)
     await ensure_topics(connection(stage.fleet), 3, stage.replication)
-    async with AclAdmin(connection(stage.fleet)) as acls:
-        await acls.apply(desired_acls())
+    await grant_acls(stage)
+
+
+async def grant_acls(stage: Stage, attempts: int = 5) -> None:
+    """Every party's ACLs; applied again (it adds only what is missing) when the broker is slow to show them."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with AclAdmin(connection(stage.fleet)) as acls:
+                await acls.apply(desired_acls())
+            return
+        except TimeoutError:
+            if attempt == attempts:
+                raise
+
+
+def start_broker(work: Path, proxy_port: int) -> MtlsThroughProxyKafka:
+    """The single local broker on free ports, its MTLS listener advertised at `proxy_port`."""
+    kafka = MtlsThroughProxyKafka(
+        fetch_kafka_jars(PROJECT_ROOT / ".cache"),
+        work / "kafka",
+        KafkaPorts.free(),
+        work / "kafka-credentials",
+        proxy_port,
+    )
+    kafka.start(timeout_s=180)
+    return kafka
 
 
 @asynccontextmanager
 async def staged(work: Path, instances: int = 2) -> AsyncIterator[Stage]:
-    """PostgreSQL, a single local broker and `instances` Silta processes under `work`; all stopped afterwards."""
+    """PostgreSQL, a single local broker and `instances` Silta processes under `work`; all stopped afterwards.
+
+    The last instance reaches the broker through a `TcpProxy`, which the network faults act on.
+    """
     key = make_keys(work)
     # a folder of its own: the server may run as the `postgres` user, who cannot enter `work`
     postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-chaos-pg-")), free_port())
     postgres.start()
-    kafka = start_local_kafka(fetch_kafka_jars(PROJECT_ROOT / ".cache"), work / "kafka")
-    stage = Stage(work, postgres, SingleBroker(kafka), key, replication=1)
+    proxy_port = free_port()
+    kafka = start_broker(work, proxy_port)
+    proxy = TcpProxy(proxy_port, "127.0.0.1", kafka.ports.mtls)
+    await proxy.start()
+    stage = Stage(work, postgres, SingleBroker(kafka), key, replication=1, proxy=proxy)
     try:
         await prepare(stage)
         for number in range(1, instances + 1):
             name = f"instance-{number}"
-            instance = ServiceInstance(name, stage.service_env(name), work / f"{name}.log")
+            env = stage.proxied_env(name) if number == instances else stage.service_env(name)
+            instance = ServiceInstance(name, env, work / f"{name}.log")
             stage.instances.append(instance)
             await instance.start()
         yield stage
@@ -136,4 +184,5 @@ async def staged(work: Path, instances: int = 2) -> AsyncIterator[Stage]:
             await instance.stop()
         for node in stage.fleet.nodes:
             await node.stop()
+        await proxy.stop()
         postgres.stop()
