@@ -71,4 +71,3 @@ async def overview(sessions: async_sessionmaker[AsyncSession]) -> Overview:
         PartyRow(p, outbox.get(p, 0), overdue.get(p, 0), open_requests.get(p, 0), delivered.get(p)) for p in parties
     ]
     return Overview(rows, parked)
-
