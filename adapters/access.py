@@ -50,6 +50,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console/parked"): _CONSOLE,
     ("GET", "/console/tracking"): _CONSOLE,
     ("POST", "/console/sign-out"): _CONSOLE,
+    ("GET", "/console/audit"): _CONSOLE,
+    ("POST", "/console/audit/verify"): _CONSOLE,
 }
 """Every authenticated operation, by method and path template: the roles that may call it."""
 

@@ -38,14 +38,20 @@ own case system is in the organiser's own logs, and the organiser answers for it
 """
 
 _NO_PARTY = frozenset({Role.GUARDIAN_PORTAL, Role.OPERATOR, Role.ADMIN})
-_OPERATOR = """The operator role is also where the operator console's routes will go (parked records by their
-error code, replay): what happened to a message, never what it says.
+_OPERATOR = """The operator console (`/console`, below) is open to the operator, the admin and Kela's
+data-protection function: the overview per party, message tracking, parked records and the audit
+chains' verification, i.e. what happened to a message, never what it says. It is signed in at
+`/console/sign-in` with a token of one of these roles and then goes by a session cookie; every POST
+needs the page's CSRF token, and identity codes are shown masked except to `kela-data-protection`.
 """
+_CONSOLE_PAGE = "A page of the operator console (session cookie; a POST also needs the page's CSRF token)."
 
 
 def _summary(document: dict[str, Any], method: str, path: str) -> str:
     """The first line of the operation's description in the OpenAPI document (its route's docstring)."""
     operation = document["paths"].get(path, {}).get(method.lower())
+    if operation is None and (path == "/console" or path.startswith("/console/")):
+        return _CONSOLE_PAGE  # the console's pages are kept out of the API's description
     if operation is None:
         return "(no such route)"
     description: str = operation.get("description", "")

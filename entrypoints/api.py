@@ -21,6 +21,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.console import audit_page as console_audit
 from adapters.console import routes as console_routes
 from adapters.console.session import SessionSigner
 from adapters.guardian import admin as guardian_admin
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(guardian_admin.router)
     app.include_router(console_routes.entry)
     app.include_router(console_routes.router)
+    app.include_router(console_audit.router)
     app.mount("/console/static", console_routes.static, name="console-static")
 
     @app.get("/health/live", tags=["health"])
