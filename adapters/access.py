@@ -67,6 +67,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/console/parked/{record_id}/discard"): _OPERATIONS,
     ("GET", "/console/tracking"): _CONSOLE,
     ("POST", "/console/sign-out"): _CONSOLE,
+    ("GET", "/console/audit"): _CONSOLE,
+    ("POST", "/console/audit/verify"): _CONSOLE,
 }
 """Every authenticated operation, by method and path template: the roles that may call it."""
 

@@ -40,17 +40,26 @@ own case system is in the organiser's own logs, and the organiser answers for it
 """
 
 _NO_PARTY = frozenset({Role.GUARDIAN_PORTAL, Role.OPERATOR, Role.ADMIN})
-_OPERATOR = """Operators and admins resolve dead letters: the records parked from organisers' topics (list by
+_OPERATOR = """The operator console (`/console`, below) is open to the operator, the admin and Kela's
+data-protection function: the overview per party, message tracking, parked records and the audit
+chains' verification, i.e. what happened to a message, never what it says. It is signed in at
+`/console/sign-in` with a token of one of these roles and then goes by a session cookie; every POST
+needs the page's CSRF token, and identity codes are shown masked except to `kela-data-protection`.
+
+Operators and admins resolve dead letters: the records parked from organisers' topics (list by
 error code, topic, sender and time; explain; replay one or all matching; discard with a reason, which the
 usage log keeps) and the REST rejections kept for them (route template, code, body hash; never the body),
 over `/admin/v1/parked`, `/admin/v1/rejections` and the console's dead-letter page. What happened to a
 message, never what it says: a parked record's value is never shown.
 """
+_CONSOLE_PAGE = "A page of the operator console (session cookie; a POST also needs the page's CSRF token)."
 
 
 def _summary(document: dict[str, Any], method: str, path: str) -> str:
     """The first line of the operation's description in the OpenAPI document (its route's docstring)."""
     operation = document["paths"].get(path, {}).get(method.lower())
+    if operation is None and (path == "/console" or path.startswith("/console/")):
+        return _CONSOLE_PAGE  # the console's pages are kept out of the API's description
     if operation is None:
         return "(no such route)"
     description: str = operation.get("description", "")

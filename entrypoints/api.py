@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from adapters.admin import parked as admin_parked
+from adapters.console import audit_page as console_audit
 from adapters.console import dead_letters as console_dead_letters
 from adapters.console import routes as console_routes
 from adapters.console.session import SessionSigner
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(console_routes.entry)
     app.include_router(console_routes.router)
     app.include_router(console_dead_letters.router)
+    app.include_router(console_audit.router)
     app.mount("/console/static", console_routes.static, name="console-static")
 
     @app.get("/health/live", tags=["health"])

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from broker.store.tables import ParkedRecord
 from devinfra.samples import application_transfer
 from tests.browser.conftest import LiveService
+from tests.integration.audit_helpers import log_entries
 
 IDENTITY_CODE = "120390-912T"
 
@@ -98,3 +99,18 @@ async def test_an_identity_code_is_masked_for_an_operator(
     await sign_in(console_page, token_for("kela-data-protection"))
     await console_page.goto("/console/parked")
     assert IDENTITY_CODE in await console_page.locator("main").inner_text()
+
+
+async def test_the_audit_page_shows_the_chains(
+    console_page: Page, live_service: LiveService, token_for: Callable[..., str]
+) -> None:
+    """From the menu to the audit page: every chain with its head, and "Verify now" finds each one sound."""
+    await log_entries(live_service.app.state.runtime.services.units, "usage", 2)
+    await sign_in(console_page, token_for("kela-data-protection"))
+    await console_page.click("nav >> text=Audit")
+    chains = console_page.locator("#chains tr[data-chain]")
+    assert await chains.evaluate_all("rows => rows.map(r => r.dataset.chain)") == ["disclosure", "receipt", "usage"]
+    assert await console_page.locator("#chains tr[data-chain=usage] .head").inner_text() == "2"
+    async with console_page.expect_navigation():
+        await console_page.click("#verify")
+    assert await console_page.locator("#chains .verdict").all_inner_texts() == ["verified ok"] * 3

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import stat
 from pathlib import Path
 
+import pytest
+
+from adapters.console.session import ConsoleSession, SessionSigner, ensure_session_secret
 from adapters.municipality.keys import OrganiserKeys
 from broker.crypto.keyring import KeyRing, rotate
+from broker.domain.clients import Role
 from tests.conftest import KEY_DIR
 
 
@@ -31,3 +36,21 @@ def test_a_partys_key_file_is_private_even_when_it_was_not(tmp_path: Path) -> No
     kids = [key["kid"] for key in json.loads(path.read_text())["keys"]]
     assert kids == ["hva-08-sig-1", "hva-08-enc-1", "hva-08-sig-2", "hva-08-enc-2"]
     assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_the_console_session_secret_is_made_once_and_required(tmp_path: Path) -> None:
+    """`silta keys init` makes the console's secret once (mode 600); a signer from it is stable; none is an error."""
+    path = tmp_path / "console-session.key"
+    with pytest.raises(FileNotFoundError, match="silta keys init"):
+        SessionSigner.from_secret_file(path)
+    ensure_session_secret(path)
+    first = path.read_bytes()
+    ensure_session_secret(path)
+    assert path.read_bytes() == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    session = ConsoleSession("sid", "silta-operator", Role.OPERATOR, "silta", dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
+    assert SessionSigner.from_secret_file(path).csrf_token(session) == SessionSigner.from_secret(first).csrf_token(
+        session
+    )
+    with pytest.raises(ValueError, match="32 bytes"):
+        SessionSigner.from_secret(b"short")
