@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
 from adapters.municipality.contract import inbound_topic
-from adapters.municipality.dedup import Outcome, ProcessedMessages, handle_once
+from adapters.municipality.dedup import Outcome, ProcessedMessages, handle_once, record_only
 from adapters.municipality.keys import OrganiserKeys, SiltaKeySource
-from adapters.municipality.messages import ApplicationTransfer, SiltaMessage
 from broker.kafka.connection import KafkaConnection
 
 
@@ -35,16 +32,12 @@ async def listen(
                 await client.ack(delivery)
                 duplicate = False
             else:
-                duplicate = await handle_once(client, processed, delivery, _seen_only) is Outcome.DUPLICATE
+                duplicate = await handle_once(client, processed, delivery, record_only) is Outcome.DUPLICATE
             print(_line(delivery, duplicate=duplicate), flush=True)
             count += 1
             if max_messages is not None and count >= max_messages:
                 break
     return count
-
-
-async def _seen_only(_message: ApplicationTransfer | SiltaMessage, _tx: AsyncConnection) -> None:
-    """The listener's effect is its line, printed once the id is stored: nothing to write beside the id."""
 
 
 def _line(delivery: Delivery, *, duplicate: bool) -> str:
