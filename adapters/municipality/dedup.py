@@ -118,6 +118,10 @@ async def _claim(tx: AsyncConnection, message_id: str, now: dt.datetime) -> bool
     return bool(result.rowcount == 1)
 
 
+async def record_only(_message: ApplicationTransfer | SiltaMessage, _tx: AsyncConnection) -> None:
+    """A handler with no effect beyond the stored id (`silta org listen`, whose effect is the line it prints)."""
+
+
 class Acknowledger(Protocol):
     """What `handle_once` needs of the client: `OrganiserClient.ack`, which commits the delivery's offset."""
 

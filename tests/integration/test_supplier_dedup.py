@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
 from adapters.municipality.dedup import Outcome, ProcessedMessages, handle_once
 from adapters.municipality.keys import OrganiserKeys
+from adapters.municipality.listen import listen
 from adapters.municipality.messages import ApplicationTransfer, SiltaMessage
 from adapters.municipality.sender import outgoing, record_headers
 from broker.crypto.keyring import KeyRing
@@ -26,6 +27,7 @@ from broker.settings import PROJECT_ROOT, Settings
 from devinfra.kafka import LocalKafka
 from entrypoints.bootstrap import compiled_schemas
 from tests.conftest import KEY_DIR, PARTY_KEYS_DIR, party_keys, silta_keys
+from tests.integration.kafka_helpers import end_offsets
 
 pytestmark = pytest.mark.integration
 
@@ -51,17 +53,23 @@ def _sealed_by_silta(document: bytes) -> tuple[list[tuple[str, bytes]], bytes, b
     return [(name, text.encode()) for name, text in sealed.items()], described.case_id.encode(), value
 
 
-async def test_the_same_record_delivered_twice_has_one_effect(kafka_topics: LocalKafka, tmp_path: Path) -> None:
-    """Silta's record published twice (a transport duplicate): the case system's handler runs once, both are acked."""
+async def _publish_twice(kafka: LocalKafka) -> str:
+    """One new message sealed by Silta, published twice on hva-08's topic as a relay retry would; returns its id."""
     message_id = str(uuid.uuid4())
     headers, key, value = _sealed_by_silta(_status_update(message_id))
-    producer = durable_producer(kafka_topics.connection())
+    producer = durable_producer(kafka.connection())
     await producer.start()
     try:
         for _ in range(2):
             await producer.send_and_wait(topic_to(_ORG), value, key=key, headers=headers)
     finally:
         await producer.stop()
+    return message_id
+
+
+async def test_the_same_record_delivered_twice_has_one_effect(kafka_topics: LocalKafka, tmp_path: Path) -> None:
+    """Silta's record published twice (a transport duplicate): the case system's handler runs once, both are acked."""
+    message_id = await _publish_twice(kafka_topics)
 
     store = ProcessedMessages.sqlite(tmp_path / "case-system.db")
     await store.create()
@@ -96,3 +104,29 @@ async def test_the_same_record_delivered_twice_has_one_effect(kafka_topics: Loca
 def _id_of(delivery: Delivery) -> str | None:
     message = delivery.message
     return message.message_id if isinstance(message, InvalidRecord) else message.envelope.message_id
+
+
+async def test_org_listen_with_a_processed_store_shows_the_repeat_as_a_duplicate(
+    kafka_topics: LocalKafka, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silta org listen --processed-db`: the first delivery prints its type, the second `duplicate`."""
+    message_id = await _publish_twice(kafka_topics)
+    on_the_topic = sum((await end_offsets(kafka_topics, topic_to(_ORG))).values())
+    store = ProcessedMessages.sqlite(tmp_path / "listen.db")
+    await store.create()
+    group = f"{_ORG}.test-{uuid.uuid4().hex}"
+    try:
+        async with asyncio.timeout(60):
+            await listen(
+                _ORG,
+                kafka_topics.connection(_ORG),
+                party_keys(_ORG),
+                silta_keys(),
+                group=group,
+                max_messages=on_the_topic,
+                processed=store,
+            )
+    finally:
+        await store.close()
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines() if message_id in line]
+    assert [line[0] for line in lines] == ["status-update", "duplicate"]
