@@ -69,7 +69,8 @@ def counts_from_setting(setting: str, messages: int) -> dict[str, int]:
 
 def plan_faults(rng: random.Random, messages: int, counts: dict[str, int] | None = None) -> list[Fault]:
     """Every fault of the run, in firing order, spread over 5–85 % of the messages."""
-    kinds = [kind for kind, count in (counts or fault_counts(messages)).items() for _ in range(count)]
+    counts = fault_counts(messages) if counts is None else counts
+    kinds = [kind for kind, count in counts.items() for _ in range(count)]
     rng.shuffle(kinds)
     points = sorted(rng.randint(messages // 20, max(messages // 20, messages * 85 // 100)) for _ in kinds)
     return [Fault(kind, at, rng.random()) for kind, at in zip(kinds, points, strict=True)]
