@@ -37,7 +37,8 @@ async def test_a_reader_following_the_cursor_misses_no_entry_of_two_concurrent_d
 
     Two instances' relays claim different record keys, so nothing else orders their transactions. Before
     the fix, B's entry (the higher seq) was listed while A's (the lower) was uncommitted; the reader moved
-    its cursor past it and never saw A's entry (found by the chaos run's "inbox skipped by the cursor").
+    its cursor past it and never saw A's entry. The chaos checker's "inbox skipped by the cursor" looks for
+    this in a run; here the interleaving is made certain.
     """
     async with instance_sessions(database_url) as sessions:
         first, second = await store_transfers(sessions, ["case-a", "case-b"])

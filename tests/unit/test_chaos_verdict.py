@@ -37,6 +37,7 @@ def test_chaos_faults_names_kinds_and_counts() -> None:
     assert counts_from_setting("", 200) == fault_counts(200)
     assert counts_from_setting("service-kill:5, sigstop", 200) == {"service-kill": 5, "sigstop": 1}
     assert counts_from_setting("none", 200) == {}
+    assert plan_faults(random.Random(1), 200, {}) == []
     with pytest.raises(ValueError, match="not a fault kind"):
         counts_from_setting("meteor-strike", 200)
 
