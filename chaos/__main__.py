@@ -3,7 +3,8 @@
 Prints the checker's summary block; exits 0 only if nothing was lost, doubled
 or reordered and the audit chain verifies. CHAOS_KEEP=1 keeps the work folder
 (logs of every instance, the broker and PostgreSQL) for a look afterwards; CHAOS_FAULTS names the
-kinds to inject (comma-separated; `none` for the workload alone; default all).
+kinds to inject, each with a count if wanted (`service-kill:5,sigstop`; `none` for the workload alone;
+default every kind, scaled to the size).
 """
 
 from __future__ import annotations
@@ -16,15 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from chaos.faults import counts_from_setting
 from chaos.run import run
-
-
-def fault_kinds(setting: str) -> set[str] | None:
-    """CHAOS_FAULTS as a set of kinds: None (every kind) when empty, no kind for `none`."""
-    if not setting.strip():
-        return None
-    kinds = {kind.strip() for kind in setting.split(",") if kind.strip()}
-    return set() if kinds == {"none"} else kinds
 
 
 def main() -> int:
@@ -36,7 +30,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="silta-chaos-"))
     print(f"chaos: {messages} messages, seed {seed}, work folder {work}", flush=True)
     try:
-        summary = asyncio.run(run(work, messages, seed, kinds=fault_kinds(os.environ.get("CHAOS_FAULTS", ""))))
+        counts = counts_from_setting(os.environ.get("CHAOS_FAULTS", ""), messages)
+        summary = asyncio.run(run(work, messages, seed, counts=counts))
     finally:
         if os.environ.get("CHAOS_KEEP") != "1":
             shutil.rmtree(work, ignore_errors=True)

@@ -53,9 +53,24 @@ def fault_counts(messages: int) -> dict[str, int]:
     return {kind: max(1, round(count * scale)) for kind, count in DEFAULT_COUNTS.items()}
 
 
+def counts_from_setting(setting: str, messages: int) -> dict[str, int]:
+    """CHAOS_FAULTS (`kind[:count],…`, or `none`) as counts; empty: every kind at its scaled count."""
+    scaled = fault_counts(messages)
+    if not setting.strip():
+        return scaled
+    counts: dict[str, int] = {}
+    for part in (p.strip() for p in setting.split(",") if p.strip() and p.strip() != "none"):
+        kind, _, count = part.partition(":")
+        if kind not in scaled:
+            raise ValueError(f"CHAOS_FAULTS: {kind!r} is not a fault kind ({', '.join(scaled)})")
+        counts[kind] = int(count) if count else scaled[kind]
+    return counts
+
+
 def plan_faults(rng: random.Random, messages: int, counts: dict[str, int] | None = None) -> list[Fault]:
     """Every fault of the run, in firing order, spread over 5–85 % of the messages."""
-    kinds = [kind for kind, count in (counts or fault_counts(messages)).items() for _ in range(count)]
+    counts = fault_counts(messages) if counts is None else counts
+    kinds = [kind for kind, count in counts.items() for _ in range(count)]
     rng.shuffle(kinds)
     points = sorted(rng.randint(messages // 20, max(messages // 20, messages * 85 // 100)) for _ in kinds)
     return [Fault(kind, at, rng.random()) for kind, at in zip(kinds, points, strict=True)]

@@ -26,14 +26,14 @@ log = logging.getLogger("chaos")
 ORGANISERS = ("hva-08", "hva-90")
 
 
-async def run(work: Path, messages: int, seed: int, *, kinds: set[str] | None = None) -> Summary:
-    """Run the workload of `messages` messages under the faults `seed` plans (only `kinds`, if given); the summary."""
+async def run(work: Path, messages: int, seed: int, *, counts: dict[str, int] | None = None) -> Summary:
+    """Run `messages` messages under the faults `seed` plans (`counts` of each kind, default scaled); the summary."""
     started = time.monotonic()
     async with staged(work) as stage:
         ledger = Ledger()
         api = KelaApi([i.base_url for i in stage.instances])
         try:
-            findings = await _drive(stage, api, ledger, messages, seed, kinds=kinds)
+            findings = await _drive(stage, api, ledger, messages, seed, counts=counts)
         finally:
             await api.close()
     findings.seconds = time.monotonic() - started
@@ -41,15 +41,14 @@ async def run(work: Path, messages: int, seed: int, *, kinds: set[str] | None = 
 
 
 async def _drive(
-    stage: Stage, api: KelaApi, ledger: Ledger, messages: int, seed: int, *, kinds: set[str] | None
+    stage: Stage, api: KelaApi, ledger: Ledger, messages: int, seed: int, *, counts: dict[str, int] | None
 ) -> Findings:
     rng = random.Random(seed)
     kela = Kela(api, stage.token("kela"), ledger)
     await kela.upload_example_attachment()
     guardian = GuardianPortal(api, stage.token("guardian-portal"), stage.token("silta-admin"), stage.token_key, ledger)
     await guardian.register_mandate()
-    counts = {kind: n for kind, n in fault_counts(messages).items() if kinds is None or kind in kinds}
-    plan = plan_faults(rng, messages, counts)
+    plan = plan_faults(rng, messages, fault_counts(messages) if counts is None else counts)
     injector = Injector(stage, plan, lambda: len(ledger.planned), stage.proxy, stage.proxied)
     async with contextlib.AsyncExitStack() as parties:
         systems = {org: await parties.enter_async_context(CaseSystem(org, stage, ledger)) for org in ORGANISERS}

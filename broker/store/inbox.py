@@ -1,8 +1,12 @@
 """Kela's inbox: messages delivered to Kela wait here until Kela receipts them.
 
-Entries are written by the outbox relay, whose transactions queue behind the
-outbox row lock, so `seq` values commit in increasing order and a cursor
-(`seq` of the last entry read) never skips an entry that commits later.
+Entries are written by the outbox relays. Several instances' relays claim
+different record keys, so nothing else orders their transactions: each takes
+the inbox's delivery lock (a transaction-scoped advisory lock) before it draws
+a `seq`, so `seq` values commit in increasing order and a cursor (`seq` of the
+last entry read) never skips an entry that commits later. Without it a relay
+could draw seq 10, another 11 and commit first, and a reader listing 11 moved
+past 10 for good.
 """
 
 from __future__ import annotations
@@ -11,12 +15,17 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.domain.lifecycle import Event
+from broker.store.outbox_claim import RELAY_LOCK_NAMESPACE
+from broker.store.singleton import on_postgresql
 from broker.store.tables import InboxEntry, MessageRecord
 from broker.store.tracking import StatusStep, record_steps
+
+_DELIVERY_LOCK = (RELAY_LOCK_NAMESPACE + 1, 0)
+"""The inbox delivery lock's two-int key: a namespace of its own beside the relay's key locks."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,11 @@ async def deliver(session: AsyncSession, recipient: str, message_ids: Sequence[s
     """Put delivered messages into `recipient`'s inbox, in the given order."""
     if not message_ids:
         return
+    if on_postgresql(session):  # SQLite has one writer at a time already
+        namespace, key = _DELIVERY_LOCK
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"), {"namespace": namespace, "key": key}
+        )
     await session.execute(
         insert(InboxEntry), [{"message_id": m, "recipient": recipient, "available_at": at} for m in message_ids]
     )

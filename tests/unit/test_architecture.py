@@ -62,7 +62,7 @@ def test_pure_core_imports_no_io_library(path: Path) -> None:
 @pytest.mark.parametrize("path", _files(BROKER), ids=_id)
 def test_core_imports_no_adapter_or_entrypoint(path: Path) -> None:
     """The core knows no channel: it never imports an adapter, the composition root or a launcher."""
-    outward = ("adapters", "entrypoints", "devinfra")
+    outward = ("adapters", "entrypoints", "devinfra", "chaos")
     assert not {name for name in _imports(path) if name.split(".")[0] in outward}
 
 
@@ -83,8 +83,8 @@ def test_the_case_system_store_uses_no_silta_store() -> None:
 
 @pytest.mark.parametrize("path", [p for root in INSTALLED for p in _files(root)], ids=_id)
 def test_installed_code_never_imports_the_launchers(path: Path) -> None:
-    """`devinfra/` (local Kafka and PostgreSQL) is for development and tests; the wheel does not ship it."""
-    assert not {name for name in _imports(path) if name.split(".")[0] == "devinfra"}
+    """`devinfra/` (local Kafka and PostgreSQL) and `chaos/` are for development and tests; the wheel ships neither."""
+    assert not {name for name in _imports(path) if name.split(".")[0] in {"devinfra", "chaos"}}
 
 
 def test_only_the_composition_root_wires() -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import pytest
+
 from chaos.checker import TopicScan
-from chaos.faults import DEFAULT_COUNTS, fault_counts, plan_faults
+from chaos.faults import DEFAULT_COUNTS, counts_from_setting, fault_counts, plan_faults
 from chaos.ledger import Expected, Ledger
 from chaos.summary import Findings, judge
 
@@ -28,6 +30,16 @@ def test_the_default_run_kills_ten_times_and_a_small_run_has_every_kind() -> Non
     assert default["postgres-fast"] + default["postgres-immediate"] >= 3
     assert set(fault_counts(200)) == set(DEFAULT_COUNTS)
     assert min(fault_counts(200).values()) >= 1
+
+
+def test_chaos_faults_names_kinds_and_counts() -> None:
+    """Empty: every kind, scaled; `kind:count` and bare kinds; `none`: no fault; an unknown kind is refused."""
+    assert counts_from_setting("", 200) == fault_counts(200)
+    assert counts_from_setting("service-kill:5, sigstop", 200) == {"service-kill": 5, "sigstop": 1}
+    assert counts_from_setting("none", 200) == {}
+    assert plan_faults(random.Random(1), 200, {}) == []
+    with pytest.raises(ValueError, match="not a fault kind"):
+        counts_from_setting("meteor-strike", 200)
 
 
 def test_faults_fire_in_order_within_the_run() -> None:
