@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from adapters.console.session import mask_identity_codes
+from adapters.masking import mask_identity_codes
 from broker.crypto.ids import MessageIds
 from broker.crypto.keyring import LiveKeyRing
 from broker.domain.clients import Role

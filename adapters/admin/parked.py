@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from adapters.access import AccessChecked
-from adapters.console.session import mask_identity_codes
 from adapters.http import Authenticated, Services, Unit, problem_responses
+from adapters.masking import mask_identity_codes
 from broker.domain.clients import Role
 from broker.domain.dead_letters import (
     PARTY_PATTERN,

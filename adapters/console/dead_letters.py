@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
 from adapters.console.routes import templates
-from adapters.console.session import mask_identity_codes
+from adapters.masking import mask_identity_codes
 from broker.domain.dead_letters import (
     PARTY_PATTERN,
     REASON_PATTERN,

@@ -1,4 +1,4 @@
-"""Console sessions, CSRF tokens and identity-code masking.
+"""Console sessions and CSRF tokens (identity-code masking is in `adapters.masking`).
 
 A session is a signed, expiring cookie (HMAC-SHA256 over a random session id,
 the client, its role and party, and the expiry) rather than a database row: no
@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from broker.crypto.keys import write_private
 from broker.domain.clients import Role
-from broker.domain.identity_code import LOOKS_LIKE_IDENTITY_CODE
 
 COOKIE = "silta_console"
 LIFETIME = dt.timedelta(minutes=30)
@@ -40,9 +39,6 @@ SIGN_IN_COOKIE = "silta_console_sign_in"
 SIGN_IN_LIFETIME = dt.timedelta(hours=1)
 _KEY_INFO = b"silta console session cookies v1"
 _SECRET_BYTES = 32
-
-UNMASKED_ROLES = frozenset({Role.KELA_DATA_PROTECTION})
-"""Roles that may see personal identity codes in full; the operator and the admin see them masked."""
 
 
 @dataclass(frozen=True)
@@ -120,13 +116,6 @@ class SessionSigner:
     def _mac(self, text: str) -> str:
         digest = hmac.new(self._key, text.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def mask_identity_codes(text: str, role: Role) -> str:
-    """`text` with every personal identity code masked (010190-9***) unless `role` may see them."""
-    if role in UNMASKED_ROLES:
-        return text
-    return LOOKS_LIKE_IDENTITY_CODE.sub(lambda m: f"{m.group(0)[:8]}***", text)
 
 
 def ensure_session_secret(path: Path) -> None:

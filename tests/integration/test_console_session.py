@@ -10,7 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from adapters.console.session import COOKIE, mask_identity_codes
+from adapters.console.session import COOKIE
+from adapters.masking import mask_identity_codes
 from broker.domain.clients import Role
 from broker.settings import Settings
 from entrypoints.api import create_app
