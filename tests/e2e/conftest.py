@@ -70,7 +70,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until_sync(self._live, 30, interval_s=0.05, what=f"the service answering /health/live; see {self.log}")
+        wait_until_sync(self._live, 90, interval_s=0.05, what=f"the service answering /health/live; see {self.log}")
 
     def _live(self) -> bool:
         """True once /health/live answers 200; fails at once if the process has exited."""

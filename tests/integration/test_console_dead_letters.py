@@ -14,13 +14,14 @@ from broker.store.tables import ParkedRecord
 from devinfra.samples import example_message
 from entrypoints.bootstrap import Runtime
 from tests.integration.dead_letters_helpers import park_directly
+from tests.support.console import sign_in
 
 pytestmark = pytest.mark.integration
 
 
 async def _signed_in(api: httpx.AsyncClient, token: str) -> str:
     """Sign in; the CSRF token the dead-letter page carries."""
-    assert (await api.post("/console/sign-in", data={"token": token})).status_code == 303
+    assert (await sign_in(api, token)).status_code == 303
     page = await api.get("/console/parked")
     assert page.status_code == 200
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
