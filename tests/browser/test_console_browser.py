@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 from playwright.async_api import Page
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -16,6 +17,7 @@ from devinfra.samples import application_transfer
 from tests.browser.conftest import LiveService
 from tests.integration.audit_helpers import log_entries
 
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
 IDENTITY_CODE = "120390-912T"
 
 
