@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import fcntl
 import os
 import shutil
 import signal
@@ -27,35 +26,23 @@ from broker.kafka.acls import bus_principals, desired_acls
 from broker.kafka.connection import KafkaConnection
 from broker.kafka.credentials import SILTA_PRINCIPAL, CredentialFolder
 from devinfra.kafka_config import KafkaPorts, scram_arguments, server_properties
+from devinfra.kafka_jars import KAFKA_VERSION, KafkaLaunchError, fetch_kafka_jars
 from devinfra.pki import ensure_bus_credentials
 
-KAFKA_VERSION = "4.1.1"
-_LOG4J_VERSION = "2.24.3"
 _STARTED_MARKER = "Kafka Server started"
+
+__all__ = [
+    "KAFKA_VERSION",
+    "KafkaLaunchError",
+    "LocalKafka",
+    "ServerProperties",
+    "cluster_id",
+    "fetch_kafka_jars",
+    "start_local_kafka",
+]
 
 ServerProperties = Callable[[Path], dict[str, str]]
 """A node's `server.properties`, given the path of the broker keystore."""
-
-_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>fi.silta.devinfra</groupId>
-  <artifactId>kafka-jars</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency>
-      <groupId>org.apache.kafka</groupId>
-      <artifactId>kafka_2.13</artifactId>
-      <version>{kafka}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.apache.logging.log4j</groupId>
-      <artifactId>log4j-slf4j-impl</artifactId>
-      <version>{log4j}</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
 
 _LOG4J2 = """Configuration:
   Appenders:
@@ -72,44 +59,6 @@ _LOG4J2 = """Configuration:
       - name: kafka.server.KafkaRaftServer
         level: INFO
 """
-
-
-class KafkaLaunchError(RuntimeError):
-    """The local Kafka broker could not be fetched, formatted or started."""
-
-
-def fetch_kafka_jars(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
-    """Return the folder of the broker's jars, fetching them with Maven once."""
-    home = (cache_dir / f"kafka-{version}").resolve()
-    libs = home / "libs"
-    marker = home / ".complete"
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return libs
-        (home / "pom.xml").write_text(_POM.format(kafka=version, log4j=_LOG4J_VERSION))
-        if shutil.which("mvn") is None:
-            raise KafkaLaunchError("Maven (mvn) is not installed; run `make deps`")
-        result = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(home / "pom.xml"),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={libs}",
-                "-DincludeScope=runtime",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise KafkaLaunchError(f"Maven could not fetch Kafka {version}:\n{result.stdout[-4000:]}")
-        marker.touch()
-    return libs
 
 
 def cluster_id() -> str:
