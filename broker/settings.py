@@ -102,7 +102,10 @@ class Settings(BaseSettings):
     """The secret the console's session cookies are signed with (HKDF); the same file on every instance."""
 
     retention_days: int = Field(default=90, ge=1)
-    """Message bodies (and then attachments) are emptied this many days after the message's last receipt or step."""
+    """Message bodies (and then attachments) are emptied this many days after the message's last receipt or step.
+
+    Parked records' values are emptied and kept REST rejections deleted when they are this many days old.
+    """
 
     key_dir: Path = Path(".silta/keys")
     """Silta's record keys (Ed25519 signing, X25519 encryption, each with an id) and `ring.json`; see `silta keys`."""

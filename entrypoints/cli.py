@@ -206,7 +206,7 @@ def cmd_audit_subject(args: argparse.Namespace) -> int:
 
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
-    """Empty message bodies and attachments past the retention period; the disclosure, receipt and usage logs stay."""
+    """Empty message bodies and attachments, delete REST rejections past the retention period; the logs stay."""
     from entrypoints.audit_commands import retention
 
     settings = Settings()
@@ -219,7 +219,7 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     print(
         f"purged the bodies of {result.messages} messages whose last receipt or step was before"
         f" {cutoff:%Y-%m-%d %H:%M} UTC and {result.attachments} attachments no remaining message needs;"
-        " log entries kept"
+        f" deleted {result.rejections} REST rejections kept since before then; log entries kept"
     )
     return 0
 

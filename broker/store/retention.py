@@ -3,17 +3,19 @@
 A message's retention period runs from its last step: the last receipt,
 answer or delivery (`message_events`), so a message still being worked on
 keeps its body. An attachment goes once every message that references it has
-been purged and it is itself older than the cutoff.
+been purged and it is itself older than the cutoff. A kept REST rejection
+(no body, only who, when, what code and the body's hash) is deleted once it
+is older than the cutoff: it is operational data, not one of the logs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.store.tables import Attachment, MessageAttachment, MessageEvent, MessageRecord, ParkedRecord
+from broker.store.tables import Attachment, MessageAttachment, MessageEvent, MessageRecord, ParkedRecord, RestRejection
 
 
 async def purge_bodies(session: AsyncSession, last_step_before: dt.datetime, now: dt.datetime) -> list[str]:
@@ -69,4 +71,10 @@ async def purge_parked(session: AsyncSession, parked_before: dt.datetime) -> int
         .where(ParkedRecord.parked_at < parked_before, ParkedRecord.value.is_not(None))
         .values(value=None)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_rest_rejections(session: AsyncSession, kept_before: dt.datetime) -> int:
+    """Delete the kept REST rejections older than the cutoff; how many."""
+    result = await session.execute(delete(RestRejection).where(RestRejection.at < kept_before))
     return int(getattr(result, "rowcount", 0) or 0)
