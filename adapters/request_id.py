@@ -31,6 +31,7 @@ HEADER = "X-Request-Id"
 _PLAIN = re.compile(r"[A-Za-z0-9._:/-]{1,128}")
 _HEADER_KEY = HEADER.lower().encode()
 _STATE_KEY = "xroad_call"
+_ID_STATE_KEY = "request_id"
 
 
 def request_id_of(scope: Scope) -> str:
@@ -49,6 +50,12 @@ def xroad_call_of(request: Request) -> XRoadCall:
     return call
 
 
+def request_id_in(request: Request) -> str | None:
+    """The request id the middleware gave this request (None outside it, as in a bare router test)."""
+    found = request.scope.get("state", {}).get(_ID_STATE_KEY)
+    return found if isinstance(found, str) else None
+
+
 class RequestIdMiddleware:
     """Pure ASGI middleware (no buffering of bodies or streams) that binds and echoes the request id."""
 
@@ -65,8 +72,8 @@ class RequestIdMiddleware:
         except Rejection as refused:
             await _refuse(refused, request_id_of(scope), scope, receive, send)
             return
-        scope.setdefault("state", {})[_STATE_KEY] = call
         request_id = call.call_id or request_id_of(scope)
+        scope.setdefault("state", {}).update({_STATE_KEY: call, _ID_STATE_KEY: request_id})
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -83,6 +83,10 @@ class MessageStatus(BaseModel):
     due_date: str | None
     overdue: bool
     history: list[StatusStepOut]
+    request_id: str | None = None
+    """The REST call that brought the message: its `X-Road-Id` through a security server, else `X-Request-Id`."""
+    calling_member: str | None = None
+    """The X-Road member subsystem that sent it (`X-Road-Client`); null off X-Road and for Kafka."""
 
 
 class MessageSummaryOut(BaseModel):
@@ -182,4 +186,6 @@ def status_out(view: MessageView) -> MessageStatus:
         history=[
             StatusStepOut(status=str(s.event), at=s.at.isoformat(), by_message_id=s.by_message_id) for s in view.history
         ],
+        request_id=view.request_id,
+        calling_member=view.calling_member,
     )

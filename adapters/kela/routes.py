@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from adapters.access import AccessChecked
-from adapters.http import Authenticated, Services, Unit, media_type_of, problem_responses, read_body
+from adapters.http import Authenticated, Services, Unit, XRoad, media_type_of, problem_responses, read_body
 from adapters.parameters import MessageId
+from adapters.request_id import request_id_in
 from adapters.tracking import MessagePage, MessageStatus, Search, page_out, status_out
 from broker.domain.errors import ErrorCode, Rejection
 from broker.metrics import ACCEPT_SECONDS
@@ -53,12 +54,12 @@ def _status_url(services: Services, message_id: str) -> str:
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
-async def post_message(request: Request, services: Services, caller: Authenticated) -> JSONResponse:
+async def post_message(request: Request, services: Services, caller: Authenticated, via: XRoad) -> JSONResponse:
     """Accept one XML message: validated, routed, filtered and stored before the 202 (a repeat gets the same)."""
     started = time.perf_counter()
     _require_xml(request)
     body = await read_body(request, services.settings.max_message_bytes)
-    accepted = await services.intake.accept(body, caller)
+    accepted = await services.intake.accept(body, caller, request_id_in(request), via.client)
     ACCEPT_SECONDS.observe(time.perf_counter() - started)
     answer = Accepted(message_id=accepted.message_id, status_url=_status_url(services, accepted.message_id))
     return JSONResponse(answer.model_dump(), status_code=202)

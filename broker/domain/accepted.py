@@ -59,6 +59,10 @@ class AcceptedMessage:
     """The attachment ids the recipient receives (after the filter): sender and recipient may fetch them."""
     advances: tuple[Advance, ...] = ()
     """Steps this message causes on the messages it answers or receipts."""
+    request_id: str | None = None
+    """The REST call it came in (its `X-Road-Id` on X-Road); None for a record from Kafka."""
+    calling_member: str | None = None
+    """The X-Road member subsystem that sent it (`X-Road-Client`), when it came through a security server."""
 
 
 class SaveOutcome(StrEnum):

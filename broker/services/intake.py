@@ -9,7 +9,7 @@ outbox row. The answer is the same however often the same message is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
 
@@ -39,9 +39,15 @@ class MessageIntake:
         self._units = units
         self._committer = committer
 
-    async def accept(self, body: bytes, caller: Caller) -> AcceptedAnswer:
-        """Accept one XML document from `caller`; a `Rejection` names what is wrong."""
-        message = self._pipeline.accept(body, caller)
+    async def accept(
+        self, body: bytes, caller: Caller, request_id: str | None = None, calling_member: str | None = None
+    ) -> AcceptedAnswer:
+        """Accept one XML document from `caller`; a `Rejection` names what is wrong.
+
+        `request_id` and `calling_member` (the `X-Road-Client`) are kept with the message for tracking; a
+        repeat of a stored message keeps the first call's.
+        """
+        message = replace(self._pipeline.accept(body, caller), request_id=request_id, calling_member=calling_member)
         if needs_store_checks(message):  # else the committer alone tells a duplicate or a conflict apart
             async with self._units() as uow:
                 outcome, message = await admit(uow.session, message)

@@ -32,6 +32,10 @@ class MessageView:
     due_date: dt.date | None
     overdue: bool
     history: tuple[StatusStep, ...]
+    request_id: str | None = None
+    """The REST call that brought it (its `X-Road-Id` when it came through a security server)."""
+    calling_member: str | None = None
+    """The X-Road member subsystem that sent it (`X-Road-Client`)."""
 
 
 def is_overdue(steps: list[StatusStep]) -> bool:
@@ -64,4 +68,6 @@ async def message_view(uow: UnitOfWork, caller: Caller, message_id: str) -> Mess
         due_date=message.due_date,
         overdue=is_overdue(steps),
         history=tuple(steps),
+        request_id=message.request_id,
+        calling_member=message.calling_member,
     )

@@ -67,6 +67,8 @@ async def insert_accepted(session: AsyncSession, messages: Sequence[AcceptedMess
                 "accepted_at": m.accepted_at,
                 "due_date": m.due_date,
                 "subject": m.disclosure.data_subject,
+                "request_id": m.request_id,
+                "calling_member": m.calling_member,
             }
             for m in messages
         ],

@@ -72,6 +72,10 @@ class MessageRecord(Base):
     Made with the pseudonym key version its `disclosure` facts name (`pseudonym_version`; none: version 1)."""
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     """For a request for further information: when the answer is due (14 a §)."""
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    """The REST call that brought it: its request id, the `X-Road-Id` when it came through a security server."""
+    calling_member: Mapped[str | None] = mapped_column(String(260))
+    """The `X-Road-Client` that sent it (`INSTANCE/CLASS/MEMBER/SUBSYSTEM`); null off X-Road and for Kafka."""
 
 
 class OutboxRecord(Base):

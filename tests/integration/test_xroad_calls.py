@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import httpx
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from broker.store.tables import AuditEntry
 from devinfra.kafka import LocalKafka
-from devinfra.samples import EXAMPLE_ATTACHMENT, example_message
+from devinfra.samples import EXAMPLE_ATTACHMENT, application_transfer, example_message
 from entrypoints.bootstrap import Runtime
 from tests.integration.both_ways import inbox_items, send_as_organiser
 
@@ -59,3 +60,34 @@ async def test_a_bad_x_road_header_reads_nothing(
     assert "120390" not in answer.text
     async with services.sessions() as session:
         assert (await session.execute(select(AuditEntry.id).where(AuditEntry.chain == "usage"))).first() is None
+
+
+async def test_a_message_sent_through_x_road_keeps_its_call_in_tracking(
+    api: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    """The X-Road-Id is the tracked message's request id and X-Road-Client its calling member; a repeat keeps them."""
+    message_id = str(uuid.uuid4())
+    auth = {"Authorization": f"Bearer {token_for('kela')}", "Content-Type": "application/xml"}
+    document = application_transfer(message_id)
+    sent = await api.post("/kela/v1/messages", content=document, headers={**auth, **XROAD})
+    assert sent.status_code == 202, sent.text
+    again = await api.post("/kela/v1/messages", content=document, headers={**auth, "X-Request-Id": "a-retry"})
+    assert again.status_code == 202, again.text
+    status = await api.get(f"/kela/v1/messages/{message_id}", headers={"Authorization": auth["Authorization"]})
+    assert status.status_code == 200, status.text
+    assert status.json()["request_id"] == XROAD["X-Road-Id"]
+    assert status.json()["calling_member"] == XROAD["X-Road-Client"]
+
+
+async def test_a_message_sent_off_x_road_is_tracked_by_its_request_id(
+    api: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    """Without a security server the caller's X-Request-Id is the tracked request id and there is no member."""
+    message_id = str(uuid.uuid4())
+    headers = {"Authorization": f"Bearer {token_for('kela')}", "Content-Type": "application/xml"}
+    sent = await api.post(
+        "/kela/v1/messages", content=application_transfer(message_id), headers={**headers, "X-Request-Id": "kela-42"}
+    )
+    assert sent.status_code == 202, sent.text
+    status = (await api.get(f"/kela/v1/messages/{message_id}", headers=headers)).json()
+    assert (status["request_id"], status["calling_member"]) == ("kela-42", None)
