@@ -22,8 +22,10 @@ service does not start while a client has a party but no role, or an organiser's
 organiser. Each operation below admits the roles it ticks and nobody else, checked before the request
 body is read: no token or a bad one is 401 (`token-missing`, `token-invalid`), a client the settings do
 not name 403 `client-unknown`, another role 403 `client-not-allowed`. The route then narrows what an
-admitted caller sees: an organiser only the status of messages it sent or receives and the attachments
-of those messages (or its own uploads); anything else is 404, exactly as if it did not exist.
+admitted caller sees: an organiser only the messages it sent or receives (their status, history and
+search results) and the attachments of those messages (or its own uploads); anything else is 404, or
+absent from a search, exactly as if it did not exist. Kela's search holds Kela's messages; an operator's
+every message, never a body or personal data.
 """
 
 _DATA_SUBJECT = """## The data subject's question (703/2023 11 §)

@@ -8,7 +8,7 @@ stop everything.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -17,9 +17,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from adapters.admin import parked as admin_parked
 from adapters.console import dead_letters as console_dead_letters
@@ -104,7 +106,24 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
         return JSONResponse(document, exc.status_code, exc.headers, media_type=PROBLEM_MEDIA_TYPE)
     response = await _rejection_handler(request, rejection)
     response.headers.update(exc.headers or {})
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        # Starlette names only the first matching route's methods; a path may have a route per method.
+        methods = _methods_serving(request.app.routes, request.url.path)
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
     return response
+
+
+def _methods_serving(routes: Sequence[BaseRoute], path: str) -> set[str]:
+    """Every method some route serves on `path`, also inside included routers (FastAPI keeps those whole)."""
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path_regex.fullmatch(path):
+            methods |= route.methods or set()
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            methods |= _methods_serving(included.routes, path)
+    return methods
 
 
 async def _unexpected_error_handler(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""The console's pages: sign-in and sign-out, the overview per party (live by htmx) and the audit heads."""
+"""The console's pages: sign-in and sign-out, the overview per party (live by htmx), dead letters, tracking."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,13 +15,18 @@ from fastapi.templating import Jinja2Templates
 
 from adapters.access import roles_of
 from adapters.console.guard import SECURITY_HEADERS, ConsoleAccessChecked, session_of, signer_of
+from adapters.console.search_form import SEARCH_FIELDS, console_search
 from adapters.console.session import COOKIE, LIFETIME, SIGN_IN_COOKIE, SIGN_IN_LIFETIME
 from broker.crypto.tokens import Caller
+from broker.domain.catalogue import CATALOGUE
 from broker.domain.clients import Role
 from broker.domain.errors import ErrorCode, Rejection
+from broker.domain.lifecycle import Status
 from broker.services.console_sessions import end_session
 from broker.services.console_views import LagRow, Overview, lag_rows, overview
 from broker.services.tracking import message_view
+from broker.services.tracking_search import SearchPage
+from broker.services.tracking_search import search as tracking_search
 
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
@@ -113,12 +119,43 @@ async def overview_panel(request: Request) -> HTMLResponse:
 
 
 @router.get("/tracking")
-async def tracking_page(request: Request, message_id: str = "") -> HTMLResponse:
-    """A message's timeline by its id (no personal data in the query): each step, its time and the answer."""
-    view = None
-    if message_id:
-        session = session_of(request)
-        caller = Caller(session.client_id, session.party, Role.OPERATOR)  # the console reads as Silta's operators
-        async with request.app.state.services.units() as uow:
+async def tracking_page(request: Request, message_id: str = "", search: str = "") -> HTMLResponse:
+    """A message's timeline by its id, or a search (case, party, type, time range) listing timelines to open.
+
+    Nothing here changes state (GET only); no personal data is asked for or shown.
+    """
+    caller = _operator(request)
+    form = {name: request.query_params.get(name, "") for name in SEARCH_FIELDS}
+    view, page, error = None, None, None
+    async with request.app.state.services.units() as uow:
+        if message_id:
             view = await message_view(uow, caller, message_id)
-    return _page(request, "tracking.html", view=view, message_id=message_id)
+        if search:
+            try:
+                page = await tracking_search(uow, caller, *console_search(form))
+            except Rejection as rejection:
+                error = rejection.detail
+    return _page(
+        request,
+        "tracking.html",
+        view=view,
+        message_id=message_id,
+        form=form,
+        page=page,
+        error=error,
+        next_url=_next_url(form, page),
+        message_types=sorted(CATALOGUE),
+        statuses=[str(status) for status in Status],
+    )
+
+
+def _operator(request: Request) -> Caller:
+    session = session_of(request)
+    return Caller(session.client_id, session.party, Role.OPERATOR)  # the console reads as Silta's operators
+
+
+def _next_url(form: dict[str, str], page: SearchPage | None) -> str | None:
+    if page is None or page.next_cursor is None:
+        return None
+    query = {name: value for name, value in form.items() if value and name != "cursor"}
+    return "/console/tracking?" + urlencode({**query, "search": "1", "cursor": page.next_cursor})

@@ -92,11 +92,9 @@ def parse_time(text: str, name: str) -> dt.datetime:
     """
     if _ISO_TIME.fullmatch(text) is not None:
         try:
-            moment = dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is not None:
-            return moment.astimezone(dt.UTC)
+            return dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # no such day or hour; or out of range in UTC (year 0, 10000)
+            pass
     raise Rejection(
         ErrorCode.TIME_INVALID,
         f"`{name}` must be an ISO 8601 date and time with a time zone, such as 2026-12-03T10:00:00Z",
@@ -120,10 +118,11 @@ def decode_cursor(cursor: str) -> Position:
         moment = dt.datetime.fromisoformat(at)
         if moment.tzinfo is None or not isinstance(message_id, str) or _UUID.fullmatch(message_id) is None:
             raise ValueError("not a position")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        position = Position(moment.astimezone(dt.UTC), message_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise Rejection(
             ErrorCode.SEARCH_CURSOR_INVALID,
             "the cursor is not one Silta gave out",
             [ErrorItem("/query/cursor", "not a cursor of this search")],
         ) from None
-    return Position(moment.astimezone(dt.UTC), message_id)
+    return position

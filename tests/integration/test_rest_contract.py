@@ -84,7 +84,7 @@ async def test_an_unknown_route_is_a_404_problem(api: httpx.AsyncClient) -> None
 
 
 async def test_a_wrong_method_is_a_405_problem(api: httpx.AsyncClient) -> None:
-    """A method the route does not serve is 405 method-not-allowed, with the Allow header kept."""
+    """A method no route of the path serves is 405 method-not-allowed; Allow names the methods of every route."""
     answer = await api.delete("/kela/v1/messages")
     _assert_problem(answer, 405, "method-not-allowed")
-    assert answer.headers["allow"] == "POST"
+    assert answer.headers["allow"] == "GET, POST"
