@@ -1,4 +1,4 @@
-"""Operators' flows through the console in a real browser: replay a parked record, open a message's timeline."""
+"""Operators' flows through the console in a real browser: replay a parked record, open a timeline, search a case."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from playwright.async_api import Page, expect
 
 from broker.store.tables import MessageRecord
 from devinfra.kafka import LocalKafka
-from devinfra.samples import example_message
+from devinfra.samples import application_transfer, example_message
 from entrypoints.bootstrap import Runtime
 from tests.browser.conftest import LiveService
 from tests.browser.test_console_browser import sign_in
@@ -85,3 +85,31 @@ async def test_a_message_timeline_opens_from_the_tracking_page(
 async def _accepted(live_service: LiveService, message_id: str) -> bool:
     async with _runtime(live_service).sessions() as session:
         return await session.get(MessageRecord, message_id) is not None
+
+
+async def test_a_search_by_case_id_lists_only_that_case_and_links_to_its_timeline(
+    console_page: Page, live_service: LiveService, token_for: Callable[..., str]
+) -> None:
+    """Two transfers of two cases: searching one case id lists its message alone; its link opens the timeline."""
+    wanted, other = str(uuid.uuid4()), str(uuid.uuid4())
+    headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token_for('kela')}"}
+    async with httpx.AsyncClient(base_url=live_service.base_url) as kela:
+        for message_id, case_id in ((wanted, "KELA-TOTU-2026-000951"), (other, "KELA-TOTU-2026-000952")):
+            sent = await kela.post(
+                "/kela/v1/messages", headers=headers, content=application_transfer(message_id, case_id)
+            )
+            assert sent.status_code == 202, sent.text
+
+    await sign_in(console_page, token_for("silta-operator"))
+    await console_page.goto("/console/tracking")
+    await console_page.fill("#case-id", "KELA-TOTU-2026-000951")
+    async with console_page.expect_navigation(url=re.compile(r"/console/tracking\?search=1")):
+        await console_page.click("#search-messages")
+    rows = console_page.locator("#results tbody tr[data-id]")
+    await expect(rows).to_have_count(1)
+    assert await rows.first.get_attribute("data-id") == wanted
+
+    async with console_page.expect_navigation(url=re.compile(r"/console/tracking\?message_id=")):
+        await console_page.click(f"#results a:has-text('{wanted}')")
+    await expect(console_page.locator("#message .case")).to_have_text("KELA-TOTU-2026-000951")
+    assert await console_page.locator("#timeline .event").all_inner_texts() == ["accepted"]
