@@ -39,6 +39,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/kela/v1/messages"): frozenset({Role.KELA, Role.OPERATOR}),
     ("GET", "/kela/v1/messages/{message_id}"): frozenset({Role.KELA, Role.ORGANISER, Role.OPERATOR}),
     ("GET", "/kela/v1/inbox"): _KELA,
+    ("GET", "/kela/v1/rejections"): frozenset({Role.KELA, Role.OPERATOR}),
     ("GET", "/organiser/v1/messages"): _ORGANISER,
     ("GET", "/organiser/v1/messages/{message_id}"): _ORGANISER,
     ("GET", "/kela/v1/inbox/{message_id}"): _KELA,

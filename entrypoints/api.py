@@ -30,7 +30,7 @@ from adapters.console import routes as console_routes
 from adapters.console.session import SessionSigner
 from adapters.guardian import admin as guardian_admin
 from adapters.guardian import routes as guardian_routes
-from adapters.kela import attachments, disclosure_queries, inbox
+from adapters.kela import attachments, disclosure_queries, inbox, rejections
 from adapters.kela import routes as kela_routes
 from adapters.openapi import install_openapi
 from adapters.organiser import routes as organiser_routes
@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_exception_handler(Exception, _unexpected_error_handler)
     app.include_router(kela_routes.router)
     app.include_router(inbox.router)
+    app.include_router(rejections.router)
     app.include_router(attachments.router)
     app.include_router(disclosure_queries.router)
     app.include_router(organiser_routes.router)
