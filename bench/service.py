@@ -1,0 +1,59 @@
+"""`silta serve` as a separate process for the bench, optionally under a profiler; its CPU and memory."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bench.profile import Profiler
+from devinfra.ports import wait_for_port
+
+
+@dataclass
+class Service:
+    """The running service: the process started (the profiler, when profiling) and the service's own."""
+
+    process: subprocess.Popen[bytes]
+    pid: int
+    profiler: Profiler | None
+
+    def tree(self) -> list[psutil.Process]:
+        """The service and its worker processes (never the profiler)."""
+        root = psutil.Process(self.pid)
+        return [root, *root.children(recursive=True)]
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of the service and its worker processes."""
+        return sum(p.cpu_times().user + p.cpu_times().system for p in self.tree())
+
+    def rss(self) -> int:
+        """Resident memory of the service and its worker processes, in bytes."""
+        return sum(p.memory_info().rss for p in self.tree())
+
+    def stop(self) -> None:
+        """SIGTERM to the service (a profiler then writes its output), and wait for all of it."""
+        with contextlib.suppress(psutil.NoSuchProcess):  # it ended already
+            psutil.Process(self.pid).send_signal(signal.SIGTERM)
+        self.process.wait(60)
+
+
+def start_service(env: dict[str, str], log: Path, workers: int, profiler: Profiler | None) -> Service:
+    """`silta serve --workers N` as in production, wrapped in the profiler if one is given."""
+    command = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", str(workers)]
+    if profiler is not None:
+        command = profiler.command(command)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603  our interpreter (or py-spy), our arguments
+    if not wait_for_port(int(env["SILTA_API_PORT"]), 60):
+        process.kill()
+        raise RuntimeError(f"service did not start:\n{log.read_text()[-3000:]}")
+    pid = process.pid
+    if profiler is not None and profiler.kind == "py-spy":
+        pid = psutil.Process(process.pid).children()[0].pid  # py-spy's child is the service
+    return Service(process, pid, profiler)
