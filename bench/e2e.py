@@ -120,10 +120,14 @@ async def measure(run: Run, service: Service, kafka: LocalKafka, work: Path, *, 
     await asyncio.sleep(2)  # let the consumer join its group before the clock starts
     sampler = asyncio.create_task(sample_rss(service.rss, rss, stop))
     cpu_before = service.cpu_seconds()
+    if service.profiler is not None:
+        service.profiler.attach(service.pid)
     schedule = send_schedule(run.messages, run.rate)
     elapsed = await post_all(base_url, token, documents, schedule=schedule, clients=run.clients, t=t)
     await asyncio.wait_for(consumer, 300 + run.messages / 50)
     service_cpu = service.cpu_seconds() - cpu_before
+    if service.profiler is not None:
+        service.profiler.detach()
     stop.set()
     await sampler
     in_clear = clear_text_in_segments(kafka.data_dir)  # before the raw run, which writes plain payloads

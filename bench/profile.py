@@ -1,10 +1,12 @@
-"""The service's profile in a bench run: py-spy (sampling, every worker process), else cProfile of the main one."""
+"""The service's profile in a bench run: py-spy (sampling every worker process while measured), else cProfile."""
 
 from __future__ import annotations
 
 import pstats
 import re
 import shutil
+import signal
+import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -13,21 +15,35 @@ from pathlib import Path
 _LINE = re.compile(r":\d+\)$")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Profiler:
-    """How the service is started under a profiler, and where its output goes."""
+    """Profiles the service during the measured window (py-spy attaches then), or all its life (cProfile)."""
 
     kind: str
     """"py-spy" or "cProfile"."""
     output: Path
+    _sampler: subprocess.Popen[bytes] | None = None
 
     def command(self, service: list[str]) -> list[str]:
-        """The service command (`python -m …`) wrapped in the profiler."""
+        """The service command (`python -m …`), under cProfile if that is the profiler."""
         if self.kind == "py-spy":
-            spy = [_py_spy() or "py-spy", "record", "--format", "raw", "--rate", "100", "--subprocesses"]
-            return [*spy, "--nonblocking", "-o", str(self.output), "--", *service]
+            return service
         python, _, *module = service
         return [python, "-m", "cProfile", "-o", str(self.output), *module]
+
+    def attach(self, pid: int) -> None:
+        """py-spy: start sampling the service and its worker processes (100 Hz, without pausing them)."""
+        if self.kind == "py-spy":
+            spy = [_py_spy() or "py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "100"]
+            command = [*spy, "--subprocesses", "--nonblocking", "-o", str(self.output)]
+            self._sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603  py-spy beside our interpreter
+
+    def detach(self) -> None:
+        """py-spy: stop sampling; it writes its output then."""
+        if self._sampler is not None:
+            self._sampler.send_signal(signal.SIGINT)
+            self._sampler.wait(60)
+            self._sampler = None
 
     def top(self, count: int = 15) -> list[str]:
         """The top `count` functions by time spent in them (not in what they call), one line each."""
@@ -58,6 +74,8 @@ def top_sampled(collapsed: str, count: int) -> list[str]:
         if not stack or not samples.isdigit():
             continue
         leaf = stack.rsplit(";", 1)[-1]
+        if leaf.startswith("process "):  # a process's sample without Python frames (in native code)
+            continue
         own[_LINE.sub(")", leaf)] += int(samples)
     total = sum(own.values()) or 1
     return [f"{n / total * 100:5.1f} %  {frame}" for frame, n in own.most_common(count)]

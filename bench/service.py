@@ -17,14 +17,14 @@ from devinfra.ports import wait_for_port
 
 @dataclass
 class Service:
-    """The running service: the process started (the profiler, when profiling) and the service's own."""
+    """The running service process (under cProfile, when that is the profiler) and its worker processes."""
 
     process: subprocess.Popen[bytes]
     pid: int
     profiler: Profiler | None
 
     def tree(self) -> list[psutil.Process]:
-        """The service and its worker processes (never the profiler)."""
+        """The service and its worker processes."""
         root = psutil.Process(self.pid)
         return [root, *root.children(recursive=True)]
 
@@ -44,7 +44,7 @@ class Service:
 
 
 def start_service(env: dict[str, str], log: Path, workers: int, profiler: Profiler | None) -> Service:
-    """`silta serve --workers N` as in production, wrapped in the profiler if one is given."""
+    """`silta serve --workers N` as in production (under cProfile if that is the profiler)."""
     command = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", str(workers)]
     if profiler is not None:
         command = profiler.command(command)
@@ -53,7 +53,4 @@ def start_service(env: dict[str, str], log: Path, workers: int, profiler: Profil
     if not wait_for_port(int(env["SILTA_API_PORT"]), 60):
         process.kill()
         raise RuntimeError(f"service did not start:\n{log.read_text()[-3000:]}")
-    pid = process.pid
-    if profiler is not None and profiler.kind == "py-spy":
-        pid = psutil.Process(process.pid).children()[0].pid  # py-spy's child is the service
-    return Service(process, pid, profiler)
+    return Service(process, process.pid, profiler)

@@ -107,13 +107,15 @@ def test_an_answer_is_a_valid_transfer_return_from_the_organiser_to_what_it_answ
 
 
 def test_the_sampled_profile_ranks_functions_by_their_own_samples_whatever_the_line() -> None:
-    """py-spy's collapsed stacks: leaf frames summed per function (line numbers merged), largest share first."""
+    """py-spy's collapsed stacks: leaf frames summed per function (lines merged), largest first; native-only skipped."""
     collapsed = "\n".join(
         [
             "main (app.py:1);seal (sealing.py:10) 30",
             "main (app.py:1);seal (sealing.py:12) 20",
             "main (app.py:1);parse (xml.py:5) 40",
             "main (app.py:1) 10",
+            'process 4242:"python -m entrypoints.cli serve";main (app.py:1);seal (sealing.py:11) 0',
+            'process 4242:"python -m entrypoints.cli serve" 99',
             "not a stack line",
         ]
     )
