@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.figures import Figures, Run, Timings
 from bench.load import Expected, organiser, post_all
-from bench.profile import profiler_for
+from bench.profile import Profiler, profiler_for
 from bench.rss import RssSeries, sample_rss
 from bench.service import Service, start_service
 from bench.workload import answered, padded_transfer, send_schedule
@@ -155,9 +155,19 @@ async def bench(run: Run, profile: bool, work: Path) -> None:
         kafka.stop()
         postgres.stop()
     if service is not None and service.profiler is not None:
-        print(f"  profile of the service ({service.profiler.kind}), own time, top 15:")
-        for line in service.profiler.top(15):
-            print(f"    {line}")
+        print_profile(service.profiler)
+
+
+def print_profile(profiler: Profiler) -> None:
+    """The top 15 functions, and where the whole profile is kept (for a flame graph)."""
+    print(f"  profile of the service ({profiler.kind}), own time, top 15:")
+    for line in profiler.top(15):
+        print(f"    {line}")
+    if profiler.output.exists():
+        kept = PROJECT_ROOT / ".silta" / f"bench-profile{profiler.output.suffix}"
+        kept.parent.mkdir(exist_ok=True)
+        shutil.copyfile(profiler.output, kept)
+        print(f"  whole profile: {kept}")
 
 
 def parse_arguments(argv: list[str] | None = None) -> tuple[Run, bool]:
