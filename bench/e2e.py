@@ -32,7 +32,7 @@ from bench.figures import Figures, Run, Timings
 from bench.load import Expected, organiser, post_all
 from bench.profile import Profiler, profiler_for
 from bench.rss import RssSeries, sample_rss
-from bench.service import Service, start_service
+from bench.service import Service, start_service, wait_until_settled
 from bench.workload import answered, padded_transfer, send_schedule
 from broker.audit.pseudonym import ensure_pseudonym_key
 from broker.crypto.keyring import ensure_key_ring
@@ -148,7 +148,9 @@ async def bench(run: Run, profile: bool, work: Path) -> None:
         profiler = profiler_for(work) if profile else None
         service = start_service(env, work / "service.log", run.workers, profiler)
         token = mint_token(key, "kela", "silta-local", "silta")
-        await measure(run, service, kafka, work, base_url=f"http://127.0.0.1:{env['SILTA_API_PORT']}", token=token)
+        base_url = f"http://127.0.0.1:{env['SILTA_API_PORT']}"
+        await wait_until_settled(service, base_url)
+        await measure(run, service, kafka, work, base_url=base_url, token=token)
     finally:
         if service is not None:
             service.stop()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _LINE = re.compile(r":\d+\)$")
+_PROCESSES = re.compile(r'^(process \d+:"[^"]*";?)+')  # --subprocesses puts each process (its command line) first
 
 
 @dataclass
@@ -73,9 +74,10 @@ def top_sampled(collapsed: str, count: int) -> list[str]:
         stack, _, samples = line.rpartition(" ")
         if not stack or not samples.isdigit():
             continue
-        leaf = stack.rsplit(";", 1)[-1]
-        if leaf.startswith("process "):  # a process's sample without Python frames (in native code)
+        frames = _PROCESSES.sub("", stack)
+        if not frames:  # a process's sample without Python frames (in native code)
             continue
+        leaf = frames.rsplit(";", 1)[-1]
         own[_LINE.sub(")", leaf)] += int(samples)
     total = sum(own.values()) or 1
     return [f"{n / total * 100:5.1f} %  {frame}" for frame, n in own.most_common(count)]

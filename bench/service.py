@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import psutil
 
 from bench.profile import Profiler
 from devinfra.ports import wait_for_port
+
+QUIET_CPU_S = 0.15
+"""CPU seconds in one second below which the service counts as idle (its relays and consumers only poll)."""
 
 
 @dataclass
@@ -54,3 +60,25 @@ def start_service(env: dict[str, str], log: Path, workers: int, profiler: Profil
         process.kill()
         raise RuntimeError(f"service did not start:\n{log.read_text()[-3000:]}")
     return Service(process, process.pid, profiler)
+
+
+async def wait_until_settled(service: Service, base_url: str, timeout_s: float = 120) -> None:
+    """Until the API answers and the service's CPU has quietened: its worker processes done starting.
+
+    With several workers uvicorn's parent holds the port before the workers have imported anything,
+    so an open port alone would start the clock on a service still booting.
+    """
+    deadline = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession(base_url) as session:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get("/.well-known/jwks.json") as answer:
+                    if answer.status == 200:
+                        break
+            await asyncio.sleep(0.5)
+    while time.monotonic() < deadline:
+        before = service.cpu_seconds()
+        await asyncio.sleep(1)
+        if service.cpu_seconds() - before < QUIET_CPU_S:
+            return
+    print(f"  (the service was still busy {timeout_s:.0f} s after its start; measuring anyway)")

@@ -116,6 +116,7 @@ def test_the_sampled_profile_ranks_functions_by_their_own_samples_whatever_the_l
             "main (app.py:1) 10",
             'process 4242:"python -m entrypoints.cli serve";main (app.py:1);seal (sealing.py:11) 0',
             'process 4242:"python -m entrypoints.cli serve" 99',
+            'process 4242:"serve";process 4243:"python -c from multiprocessing import spawn_main; spawn_main()" 7',
             "not a stack line",
         ]
     )
