@@ -29,8 +29,8 @@ class Profiler:
         """The service command (`python -m …`), under cProfile if that is the profiler."""
         if self.kind == "py-spy":
             return service
-        python, _, *module = service
-        return [python, "-m", "cProfile", "-o", str(self.output), *module]
+        python, *arguments = service
+        return [python, "-m", "cProfile", "-o", str(self.output), *arguments]
 
     def attach(self, pid: int) -> None:
         """py-spy: start sampling the service and its worker processes (100 Hz, without pausing them)."""

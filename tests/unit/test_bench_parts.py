@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import cProfile
 import math
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from bench.figures import latencies, percentile
-from bench.profile import top_sampled
+from bench.profile import Profiler, top_sampled
 from bench.rss import RssSeries, rss_growth, thinned
 from bench.workload import answered, padded_transfer, send_schedule, transfer_return
 from broker.domain.envelope import ENVELOPE_NAMESPACE
@@ -121,3 +123,20 @@ def test_the_sampled_profile_ranks_functions_by_their_own_samples_whatever_the_l
         ]
     )
     assert top_sampled(collapsed, 2) == [" 50.0 %  seal (sealing.py)", " 40.0 %  parse (xml.py)"]
+
+
+def _busy() -> int:
+    return sum(i * i for i in range(200_000))
+
+
+def test_without_py_spy_the_service_runs_under_cprofile_and_its_busiest_functions_come_first(tmp_path: Path) -> None:
+    """The fallback wraps `python -m …` in cProfile and ranks its functions by their own time."""
+    profiler = Profiler("cProfile", tmp_path / "profile.pstats")
+    command = profiler.command(["python", "-m", "entrypoints.cli", "serve"])
+    assert command == ["python", "-m", "cProfile", "-o", str(profiler.output), "-m", "entrypoints.cli", "serve"]
+    profile = cProfile.Profile()
+    profile.runcall(_busy)
+    profile.dump_stats(profiler.output)
+    top = profiler.top(3)
+    assert len(top) == 3
+    assert any("<genexpr>" in line or "_busy" in line for line in top[:2])
