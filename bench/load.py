@@ -77,10 +77,13 @@ async def organiser(kafka: LocalKafka, work: Path, expected: Expected, t: Timing
     answers: asyncio.Queue[str] = asyncio.Queue()
     async with OrganiserSender(ORGANISER, kafka.connection(ORGANISER), keys, silta) as sender:
         senders = [asyncio.create_task(_answer(sender, answers, t)) for _ in range(ANSWER_SENDERS)]
+        consumer = asyncio.create_task(_consume(kafka, keys=keys, silta=silta, expected=expected, answers=answers, t=t))
         try:
-            await _consume(kafka, keys=keys, silta=silta, expected=expected, answers=answers, t=t)
+            done, _ = await asyncio.wait([consumer, *senders], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a sender's failure ends the run here instead of leaving it waiting for receipts
         finally:
-            for task in senders:
+            for task in [consumer, *senders]:
                 task.cancel()
 
 

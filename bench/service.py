@@ -43,9 +43,14 @@ class Service:
         return sum(p.memory_info().rss for p in self.tree())
 
     def stop(self) -> None:
-        """SIGTERM to the service (a profiler then writes its output), and wait for all of it."""
+        """SIGTERM to the service (SIGINT under cProfile), and wait for all of it.
+
+        uvicorn raises the signal again once it has shut down: SIGTERM's default action would end the
+        process before cProfile writes, SIGINT's KeyboardInterrupt lets it.
+        """
+        stop = signal.SIGINT if self.profiler is not None and self.profiler.kind == "cProfile" else signal.SIGTERM
         with contextlib.suppress(psutil.NoSuchProcess):  # it ended already
-            psutil.Process(self.pid).send_signal(signal.SIGTERM)
+            psutil.Process(self.pid).send_signal(stop)
         self.process.wait(60)
 
 
