@@ -88,5 +88,6 @@ def _top_profiled(path: Path, count: int) -> list[str]:
     total = stats.total_tt or 1  # type: ignore[attr-defined]  # pstats keeps its totals untyped
     rows = sorted(stats.stats.items(), key=lambda row: row[1][2], reverse=True)  # type: ignore[attr-defined]
     return [
-        f"{tt / total * 100:5.1f} %  {name} ({file}:{line})" for (file, line, name), (_, _, tt, _, _) in rows[:count]
+        f"{tt / total * 100:5.1f} %  {name} ({'/'.join(Path(file).parts[-2:])}:{line})"
+        for (file, line, name), (_, _, tt, _, _) in rows[:count]
     ]
