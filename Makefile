@@ -43,8 +43,8 @@ types: deps
 
 check: lint types test  ## lint, types and tests
 
-bench: kafka-jars  ## end-to-end benchmark; prints figures
-	$(PY) -m bench.e2e
+bench: kafka-jars  ## end-to-end benchmark; prints figures (options: make bench BENCH_ARGS="--help")
+	$(PY) -m bench.e2e $(BENCH_ARGS)
 
 CHAOS_MESSAGES ?= 100000
 CHAOS_SEED ?= 1

@@ -49,9 +49,12 @@ def serve(settings: Settings) -> None:
     )
 
 
-def cmd_serve(_args: argparse.Namespace) -> int:
-    """Migrate the database and serve the API (Kafka is expected to be running)."""
-    serve(Settings())
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate the database and serve the API (Kafka is expected to be running).
+
+    `--workers N` overrides `SILTA_API_WORKERS` (several worker processes need PostgreSQL: README "Scale-out").
+    """
+    serve(Settings() if args.workers is None else Settings(api_workers=args.workers))
     return 0
 
 
@@ -310,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="silta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help=cmd_serve.__doc__).set_defaults(handler=cmd_serve)
+    serve_command = commands.add_parser("serve", help=cmd_serve.__doc__)
+    serve_command.add_argument("--workers", type=int, default=None, help="worker processes (SILTA_API_WORKERS)")
+    serve_command.set_defaults(handler=cmd_serve)
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help=cmd_db_upgrade.__doc__).set_defaults(handler=cmd_db_upgrade)
     keys = commands.add_parser("keys", help="Silta's keys: create, rotate, retire").add_subparsers(

@@ -35,6 +35,16 @@ def test_a_command_with_settings_that_do_not_fit_names_them_and_exits_2(
     assert "cs → hva-99" in error
 
 
+def test_serve_takes_its_worker_count_from_the_workers_option(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silta serve --workers 0` is checked as SILTA_API_WORKERS would be (a second misfit keeps it from serving)."""
+    monkeypatch.setenv("SILTA_AUTH_CLIENT_ROLES", '{"kela": "kela", "cs": "organiser"}')
+    monkeypatch.setenv("SILTA_AUTH_CLIENTS", '{"cs": "hva-99"}')
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "silta: SILTA_API_WORKERS: Input should be greater than or equal to 1" in capsys.readouterr().err
+
+
 def test_the_database_password_stays_out_of_the_settings_repr() -> None:
     """A settings dump (repr, a debugger, an error report) shows no database URL and so no password."""
     settings = Settings(database_url="postgresql+asyncpg://silta:hunter2@db:5432/silta")
