@@ -28,7 +28,7 @@ from broker.services.tracking_search import SearchPage
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 PARTY_PATTERN = r"^(kela|silta|hva-(0[1-9]|1[0-9]|2[01]|90)|kunta-[0-9]{3})$"
-_TIME = WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-12-03T10:00:00Z"]})
+TIME_SCHEMA = WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-12-03T10:00:00Z"]})
 # Each optional parameter is documented as the string it is when given (not as FastAPI's anyOf with null).
 CaseIdFilter = Annotated[
     str | None,
@@ -45,8 +45,10 @@ MessageTypeFilter = Annotated[
     WithJsonSchema({"type": "string", "enum": sorted(CATALOGUE)}),
     Query(description="A message type of the catalogue"),
 ]
-Since = Annotated[str | None, _TIME, Query(description="Accepted at or after this time (ISO 8601 with a time zone)")]
-Until = Annotated[str | None, _TIME, Query(description="Accepted before this time (ISO 8601 with a time zone)")]
+Since = Annotated[
+    str | None, TIME_SCHEMA, Query(description="Accepted at or after this time (ISO 8601 with a time zone)")
+]
+Until = Annotated[str | None, TIME_SCHEMA, Query(description="Accepted before this time (ISO 8601 with a time zone)")]
 StatusFilter = Annotated[
     Status | None,
     WithJsonSchema({"type": "string", "enum": [str(s) for s in Status]}),

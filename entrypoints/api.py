@@ -8,7 +8,7 @@ stop everything.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -116,15 +116,23 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
 
 
 def _methods_serving(routes: Sequence[BaseRoute], path: str) -> set[str]:
-    """Every method some route serves on `path`, also inside included routers (FastAPI keeps those whole)."""
-    methods: set[str] = set()
+    """Every method some route serves on `path`, also inside included routers (FastAPI keeps those whole).
+
+    A route whose template is the path itself (`/admin/v1/parked/replay`) outranks one that takes it as a
+    parameter (`/admin/v1/parked/{record_id}`), as the OpenAPI document lists them.
+    """
+    matching = list(_matching_routes(routes, path))
+    literal = [route for route in matching if route.path == path]
+    return {method for route in literal or matching for method in route.methods or set()}
+
+
+def _matching_routes(routes: Sequence[BaseRoute], path: str) -> Iterator[APIRoute]:
     for route in routes:
         if isinstance(route, APIRoute) and route.path_regex.fullmatch(path):
-            methods |= route.methods or set()
+            yield route
         included = getattr(route, "original_router", None)
         if included is not None:
-            methods |= _methods_serving(included.routes, path)
-    return methods
+            yield from _matching_routes(included.routes, path)
 
 
 async def _unexpected_error_handler(request: Request, exc: Exception) -> Response:

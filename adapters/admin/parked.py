@@ -13,11 +13,12 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from adapters.access import AccessChecked
 from adapters.http import Authenticated, Services, Unit, problem_responses
 from adapters.masking import mask_identity_codes
+from adapters.tracking import TIME_SCHEMA
 from broker.domain.clients import Role
 from broker.domain.dead_letters import (
     PARTY_PATTERN,
@@ -27,10 +28,23 @@ from broker.domain.dead_letters import (
     ParkedState,
     ReplayResult,
 )
+from broker.domain.message_search import parse_time
 from broker.services.dead_letters import ParkedView, RestRejectionView
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"], route_class=AccessChecked)
-_ERRORS = problem_responses(401, 403, 404, 422)
+_ERRORS = problem_responses(400, 401, 403, 404, 422)
+
+
+def _iso_text(value: object) -> object:
+    """Only ISO 8601 text is a time here: pydantic alone would read a bare number as seconds since 1970."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("a time is ISO 8601 text with a time zone, such as 2026-12-03T10:00:00Z")
+    return value
+
+
+BodyTime = Annotated[dt.datetime | None, BeforeValidator(_iso_text)]
+ParkedSince = Annotated[str | None, TIME_SCHEMA, Query(description="Parked at or after this time (ISO 8601, zoned)")]
+ParkedUntil = Annotated[str | None, TIME_SCHEMA, Query(description="Parked before this time (ISO 8601, zoned)")]
 
 
 class FilterIn(BaseModel):
@@ -41,8 +55,8 @@ class FilterIn(BaseModel):
     sender: str | None = Field(
         default=None, pattern=PARTY_PATTERN, description="the organiser whose topic carried them"
     )
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: BodyTime = None
+    until: BodyTime = None
 
 
 class DiscardIn(BaseModel):
@@ -73,14 +87,16 @@ def listing_filter(  # noqa: PLR0917  FastAPI reads each query parameter from a 
     reason: Annotated[str | None, Query(pattern=REASON_PATTERN)] = None,
     topic: Annotated[str | None, Query(pattern=TOPIC_PATTERN)] = None,
     sender: Annotated[str | None, Query(pattern=PARTY_PATTERN)] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: ParkedSince = None,
+    until: ParkedUntil = None,
     state: ParkedState = ParkedState.UNRESOLVED,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeadLetterFilter:
     """The listing's query parameters as a filter; paging by `after` (the last id of the page before)."""
-    return DeadLetterFilter(reason, topic, sender, since, until, state, after, limit)
+    begins = None if since is None else parse_time(since, "since")
+    ends = None if until is None else parse_time(until, "until")
+    return DeadLetterFilter(reason, topic, sender, begins, ends, state, after, limit)
 
 
 Filter = Annotated[DeadLetterFilter, Depends(listing_filter)]
@@ -106,7 +122,7 @@ async def list_parked(wanted: Filter, services: Services, uow: Unit) -> dict[str
     return _page([parked_json(view) for view in views], wanted.limit)
 
 
-@router.get("/parked/{record_id}", responses=_ERRORS)
+@router.get("/parked/{record_id:int}", responses=_ERRORS)
 async def show_parked(record_id: RecordId, services: Services, uow: Unit) -> dict[str, object]:
     """One parked record: where it came from, what it failed with, how often it was tried, what became of it."""
     return parked_json(await services.dead_letters.explain(uow, record_id))
@@ -120,13 +136,13 @@ async def replay_matching(body: FilterIn, services: Services) -> ReplayCountsOut
     return ReplayCountsOut(**asdict(counts))
 
 
-@router.post("/parked/{record_id}/replay", responses=_ERRORS)
+@router.post("/parked/{record_id:int}/replay", responses=_ERRORS)
 async def replay_parked(record_id: RecordId, services: Services) -> ReplayOut:
     """Replay one record through the pipeline again, with a new receipt; a record resolved already is skipped."""
     return _replay_out(await services.replays.replay_one(record_id))
 
 
-@router.post("/parked/{record_id}/discard", responses=problem_responses(401, 403, 404, 409, 422))
+@router.post("/parked/{record_id:int}/discard", responses=problem_responses(401, 403, 404, 409, 422))
 async def discard_parked(
     record_id: RecordId, body: DiscardIn, caller: Authenticated, services: Services, uow: Unit
 ) -> dict[str, object]:

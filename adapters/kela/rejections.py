@@ -18,6 +18,7 @@ from pydantic import BaseModel, WithJsonSchema
 
 from adapters.access import AccessChecked
 from adapters.http import Authenticated, Unit, problem_responses
+from adapters.tracking import TIME_SCHEMA
 from broker.domain.dead_letters import REASON_PATTERN
 from broker.domain.message_search import parse_time
 from broker.services.dead_letters import RestRejectionView
@@ -25,15 +26,14 @@ from broker.services.rejection_tracking import RejectionQuery, own_rejections
 
 router = APIRouter(prefix="/kela/v1", tags=["kela"], route_class=AccessChecked)
 MAX_LIMIT = 500
-_TIME = WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-12-03T10:00:00Z"]})
 # Each optional parameter is documented as the string it is when given (not as FastAPI's anyOf with null).
 CodeFilter = Annotated[
     str | None,
     WithJsonSchema({"type": "string", "pattern": REASON_PATTERN}),
     Query(pattern=REASON_PATTERN, description="The error code of the rejection"),
 ]
-Since = Annotated[str | None, _TIME, Query(description="Refused at or after this time (ISO 8601 with a time zone)")]
-Until = Annotated[str | None, _TIME, Query(description="Refused before this time (ISO 8601 with a time zone)")]
+Since = Annotated[str | None, TIME_SCHEMA, Query(description="Refused at or after this time (ISO 8601, zoned)")]
+Until = Annotated[str | None, TIME_SCHEMA, Query(description="Refused before this time (ISO 8601, zoned)")]
 
 
 class RejectionOut(BaseModel):

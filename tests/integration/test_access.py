@@ -39,7 +39,7 @@ PUBLIC = {
     ("POST", "/console/sign-in"),
 }
 WRONG_BODY = b'{"personal_identity_code": [1, 2'
-_DUMMY = {"attachment_id": "0" * 64}
+_DUMMY = {"attachment_id": "0" * 64, "record_id": "1"}
 _UUID = "00000000-0000-4000-8000-000000000000"
 
 

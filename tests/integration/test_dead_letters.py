@@ -185,13 +185,16 @@ async def test_retention_empties_the_value_of_a_replayed_record_and_keeps_its_ro
     assert (await services.services.replays.replay_one(record)).outcome is ReplayOutcome.SKIPPED
 
 
-async def test_a_filter_takes_times_without_a_zone_as_utc_and_refuses_what_no_code_looks_like(
+async def test_a_filter_needs_zoned_times_and_refuses_what_no_code_looks_like(
     api: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
-    """`since` without a zone is UTC (200); a reason that cannot be a code is 422 `request-invalid`."""
+    """`since` needs its zone (else 400 `time-invalid`, as in tracking); an odd reason is 422 `request-invalid`."""
     operator = _auth(token_for("silta-operator"))
     naive = await api.get("/admin/v1/parked", params={"since": "2026-01-01T00:00:00"}, headers=operator)
-    assert naive.status_code == 200, naive.text
+    assert naive.status_code == 400, naive.text
+    assert naive.json()["code"] == "time-invalid"
+    zoned = await api.get("/admin/v1/parked", params={"since": "2026-01-01T00:00:00+02:00"}, headers=operator)
+    assert zoned.status_code == 200, zoned.text
     odd = await api.get("/admin/v1/parked", params={"reason": "a\x00b"}, headers=operator)
     assert odd.status_code == 422
     assert odd.json()["code"] == "request-invalid"
