@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     """A folder of bus credentials (`ca.pem`, `principals/<name>/…`); the `kafka_*_file` settings win over it."""
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
+    """`min.insync.replicas` of the topics Silta creates: 2 on a cluster of 3; at most the replication factor."""
     kafka_create_topics: bool = True
     kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
     api_host: str = "127.0.0.1"
@@ -143,6 +145,17 @@ class Settings(BaseSettings):
         if (key_file is None) is not (info.data.get("api_tls_cert_file") is None):
             raise ValueError("set both SILTA_API_TLS_CERT_FILE and SILTA_API_TLS_KEY_FILE for HTTPS, or neither")
         return key_file
+
+    @field_validator("kafka_min_insync_replicas")
+    @classmethod
+    def _reachable_quorum(cls, min_insync: int, info: ValidationInfo) -> int:
+        """More in-sync replicas than replicas would refuse every write with acks=all: refuse to start instead."""
+        replication = info.data.get("kafka_replication_factor")
+        if replication is not None and min_insync > replication:
+            raise ValueError(
+                f"SILTA_KAFKA_MIN_INSYNC_REPLICAS ({min_insync}) exceeds SILTA_KAFKA_REPLICATION_FACTOR ({replication})"
+            )
+        return min_insync
 
     @field_validator("auth_client_roles")
     @classmethod

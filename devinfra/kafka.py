@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -26,32 +26,23 @@ from broker.kafka.acls import bus_principals, desired_acls
 from broker.kafka.connection import KafkaConnection
 from broker.kafka.credentials import SILTA_PRINCIPAL, CredentialFolder
 from devinfra.kafka_config import KafkaPorts, scram_arguments, server_properties
+from devinfra.kafka_jars import KAFKA_VERSION, KafkaLaunchError, fetch_kafka_jars
 from devinfra.pki import ensure_bus_credentials
 
-KAFKA_VERSION = "4.1.1"
-_LOG4J_VERSION = "2.24.3"
 _STARTED_MARKER = "Kafka Server started"
 
-_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>fi.silta.devinfra</groupId>
-  <artifactId>kafka-jars</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency>
-      <groupId>org.apache.kafka</groupId>
-      <artifactId>kafka_2.13</artifactId>
-      <version>{kafka}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.apache.logging.log4j</groupId>
-      <artifactId>log4j-slf4j-impl</artifactId>
-      <version>{log4j}</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
+__all__ = [
+    "KAFKA_VERSION",
+    "KafkaLaunchError",
+    "LocalKafka",
+    "ServerProperties",
+    "cluster_id",
+    "fetch_kafka_jars",
+    "start_local_kafka",
+]
+
+ServerProperties = Callable[[Path], dict[str, str]]
+"""A node's `server.properties`, given the path of the broker keystore."""
 
 _LOG4J2 = """Configuration:
   Appenders:
@@ -68,44 +59,6 @@ _LOG4J2 = """Configuration:
       - name: kafka.server.KafkaRaftServer
         level: INFO
 """
-
-
-class KafkaLaunchError(RuntimeError):
-    """The local Kafka broker could not be fetched, formatted or started."""
-
-
-def fetch_kafka_jars(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
-    """Return the folder of the broker's jars, fetching them with Maven once."""
-    home = (cache_dir / f"kafka-{version}").resolve()
-    libs = home / "libs"
-    marker = home / ".complete"
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return libs
-        (home / "pom.xml").write_text(_POM.format(kafka=version, log4j=_LOG4J_VERSION))
-        if shutil.which("mvn") is None:
-            raise KafkaLaunchError("Maven (mvn) is not installed; run `make deps`")
-        result = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(home / "pom.xml"),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={libs}",
-                "-DincludeScope=runtime",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise KafkaLaunchError(f"Maven could not fetch Kafka {version}:\n{result.stdout[-4000:]}")
-        marker.touch()
-    return libs
 
 
 def cluster_id() -> str:
@@ -128,12 +81,24 @@ class LocalKafka:
     formats the storage with a SCRAM user per principal.
     """
 
-    def __init__(self, libs: Path, data_dir: Path, ports: KafkaPorts, credentials: Path | None = None) -> None:
+    def __init__(
+        self,
+        libs: Path,
+        data_dir: Path,
+        ports: KafkaPorts,
+        credentials: Path | None = None,
+        *,
+        properties: ServerProperties | None = None,
+        storage_id: str | None = None,
+    ) -> None:
         self.libs = libs
         self.data_dir = data_dir
         self.ports = ports
         self.credentials = CredentialFolder((credentials or data_dir / "credentials").resolve())
+        self._properties = properties or self._single_node_properties
+        self._storage_id = storage_id
         self._process: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     @property
     def port(self) -> int:
@@ -163,10 +128,13 @@ class LocalKafka:
     def _write_config(self) -> Path:
         authority = ensure_bus_credentials(self.credentials, bus_principals())
         config = self.data_dir / "server.properties"
-        settings = server_properties(self.data_dir, self.ports, authority.broker_keystore(), self.credentials)
+        settings = self._properties(authority.broker_keystore())
         config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         (self.data_dir / "log4j2.yaml").write_text(_LOG4J2)
         return config
+
+    def _single_node_properties(self, keystore: Path) -> dict[str, str]:
+        return server_properties(self.data_dir, self.ports, keystore, self.credentials)
 
     def _java(self, main_class: str, *args: str) -> list[str]:
         return [
@@ -192,8 +160,9 @@ class LocalKafka:
         if (self.data_dir / "logs").exists():  # formatted before the bus was secured: no SCRAM users in it
             shutil.rmtree(self.data_dir / "logs")
         scram = scram_arguments(self.credentials, bus_principals())
+        storage_id = self._storage_id or cluster_id()
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config), *scram),
+            self._java("kafka.tools.StorageTool", "format", "-t", storage_id, "-c", str(config), *scram),
             capture_output=True,
             text=True,
             check=False,
@@ -220,10 +189,19 @@ class LocalKafka:
 
     def start(self, timeout_s: float = 60.0) -> None:
         """Start the broker and wait until it says it has started."""
+        self.launch()
+        self.wait_started(timeout_s)
+
+    def launch(self) -> None:
+        """Format the storage if needed and spawn the broker's JVM, without waiting for it.
+
+        A node of a cluster cannot finish starting alone (its controller needs a quorum):
+        launch every node first, then wait for each.
+        """
         self.format_storage()
         self._end_left_behind_broker()
         config = self.data_dir / "server.properties"
-        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self._log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.log_file, "ab") as log:
             self._process = subprocess.Popen(
                 self._java("kafka.Kafka", str(config)),
@@ -233,15 +211,15 @@ class LocalKafka:
                 start_new_session=True,
             )
         self.pid_file.write_text(str(self._process.pid))
-        self._wait_started(offset, timeout_s)
 
-    def _wait_started(self, offset: int, timeout_s: float) -> None:
+    def wait_started(self, timeout_s: float = 60.0) -> None:
+        """Wait until the launched broker says it has started; stop it and raise if it does not in time."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise KafkaLaunchError(f"Kafka exited early:\n{self._log_tail()}")
             with open(self.log_file, "rb") as log:
-                log.seek(offset)
+                log.seek(self._log_offset)
                 if _STARTED_MARKER.encode() in log.read():
                     return
             time.sleep(0.2)
@@ -272,6 +250,18 @@ class LocalKafka:
     def running(self) -> bool:
         """True while the broker process is alive."""
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id (also its process group's) while it runs."""
+        return self._process.pid if self._process is not None and self.running else None
+
+    def kill(self) -> None:
+        """End the broker at once with SIGKILL, as a crash would: no clean shutdown."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def __enter__(self) -> LocalKafka:
         self.start()

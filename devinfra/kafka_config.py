@@ -49,11 +49,14 @@ def server_properties(data_dir: Path, ports: KafkaPorts, keystore: Path, folder:
         "listener.security.protocol.map": "SASL_SSL:SASL_SSL,MTLS:SSL,INTERNAL:SSL,CONTROLLER:SSL",
         "inter.broker.listener.name": "INTERNAL",
         "controller.listener.names": "CONTROLLER",
-        **_tls(keystore, folder),
-        **_sasl(),
-        **_authorizer(),
+        **security_properties(keystore, folder),
         **_storage(data_dir),
     }
+
+
+def security_properties(keystore: Path, folder: CredentialFolder) -> dict[str, str]:
+    """TLS on every listener, SCRAM on SASL_SSL, deny by default: the same on one broker and on a cluster."""
+    return {**_tls(keystore, folder), **_sasl(), **_authorizer()}
 
 
 def _tls(keystore: Path, folder: CredentialFolder) -> dict[str, str]:

@@ -26,6 +26,8 @@ CA_LIFETIME = dt.timedelta(days=730)
 LEAF_LIFETIME = dt.timedelta(days=365)
 RENEW_BEFORE = dt.timedelta(days=30)
 _ORGANISATION = "Silta local development"
+SERVER_NAMES = ("localhost", "kafka", "kafka-1", "kafka-2", "kafka-3")
+"""The brokers' host names besides 127.0.0.1: `localhost`, and those of docker-compose.yml."""
 
 
 def _name(common_name: str) -> x509.Name:
@@ -101,12 +103,7 @@ class LocalAuthority:
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         )
         if server:
-            # `kafka` is the broker's host name in docker-compose.yml
-            names = [
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                x509.DNSName("localhost"),
-                x509.DNSName("kafka"),
-            ]
+            names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), *(x509.DNSName(n) for n in SERVER_NAMES)]
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(self._key, hashes.SHA256())
         return pkcs8_pem(key), cert.public_bytes(serialization.Encoding.PEM)
@@ -116,12 +113,12 @@ class LocalAuthority:
         password = self.folder.password_file(name)
         if not password.exists():
             write_private(password, secrets.token_urlsafe(32).encode())
-        if not self._current(self.folder.cert_file(name)):
+        if not self._current(self.folder.cert_file(name), server=server):
             key, cert = self.issue(name, server=server)
             write_private(self.folder.key_file(name), key)
             self.folder.cert_file(name).write_bytes(cert)
 
-    def _current(self, cert_file: Path) -> bool:
+    def _current(self, cert_file: Path, *, server: bool = False) -> bool:
         try:
             cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
         except (OSError, ValueError):
@@ -130,6 +127,7 @@ class LocalAuthority:
             cert.issuer == self._cert.subject
             and cert.not_valid_after_utc - _now() > RENEW_BEFORE
             and (_signed_by(cert, self._cert))
+            and (not server or _names_every_server_host(cert))
         )
 
     def broker_keystore(self) -> Path:
@@ -153,6 +151,15 @@ def _usage(*, cert_sign: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
+
+
+def _names_every_server_host(cert: x509.Certificate) -> bool:
+    """A broker certificate made before a host name was added to `SERVER_NAMES` is made again."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return set(SERVER_NAMES) <= set(names.get_values_for_type(x509.DNSName))
 
 
 def _signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:

@@ -237,7 +237,10 @@ async def _create_topics_when_possible(settings: Settings) -> None:
     while True:
         try:
             created = await ensure_topics(
-                silta_connection(settings), settings.kafka_topic_partitions, settings.kafka_replication_factor
+                silta_connection(settings),
+                settings.kafka_topic_partitions,
+                settings.kafka_replication_factor,
+                min_insync_replicas=settings.kafka_min_insync_replicas,
             )
             log.info("kafka_topics_ready", created=len(created))
             return

@@ -9,6 +9,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker.settings import Settings
 from entrypoints.audit_cli import add_anchor_commands
@@ -16,6 +17,10 @@ from entrypoints.kafka_commands import add_bus_options, add_kafka_commands
 from entrypoints.key_commands import KEY_PURPOSES, add_key_commands
 from entrypoints.org_commands import add_org_key_commands, add_record_key_options
 from entrypoints.record_key_purposes import RECORD_KEY_PURPOSES
+
+if TYPE_CHECKING:
+    from adapters.municipality.keys import OrganiserKeys, SiltaKeySource
+    from broker.kafka.connection import KafkaConnection
 
 
 def serve(settings: Settings) -> None:
@@ -132,7 +137,6 @@ def cmd_guardians_import(args: argparse.Namespace) -> int:
 
 def cmd_org_listen(args: argparse.Namespace) -> int:
     """Print each message arriving for an organiser: type, message id, case id."""
-    from adapters.municipality.listen import listen
     from entrypoints.kafka_commands import party_connection
     from entrypoints.org_commands import record_keys
 
@@ -140,8 +144,26 @@ def cmd_org_listen(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         keys, silta = record_keys(args, args.org, settings)
         connection = party_connection(args, args.org, settings)
-        asyncio.run(listen(args.org, connection, keys, silta, group=args.group, max_messages=args.max_messages))
+        asyncio.run(_listen(args, connection, keys, silta))
     return 0
+
+
+async def _listen(
+    args: argparse.Namespace, connection: KafkaConnection, keys: OrganiserKeys, silta: SiltaKeySource
+) -> int:
+    from adapters.municipality.dedup import ProcessedMessages
+    from adapters.municipality.listen import listen
+
+    processed = ProcessedMessages.sqlite(args.processed_db) if args.processed_db else None
+    try:
+        if processed is not None:
+            await processed.create()
+        return await listen(
+            args.org, connection, keys, silta, group=args.group, max_messages=args.max_messages, processed=processed
+        )
+    finally:
+        if processed is not None:
+            await processed.close()
 
 
 def cmd_org_send(args: argparse.Namespace) -> int:
@@ -299,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--org", required=True, help="organiser id, e.g. hva-90")
     listen.add_argument("--group", default=None, help="consumer group (default <org>.case-system)")
     listen.add_argument("--max-messages", type=int, default=None, help="stop after this many")
+    listen.add_argument(
+        "--processed-db", type=Path, default=None, help="SQLite file of processed ids: repeats show as `duplicate`"
+    )
     add_bus_options(listen)
     add_record_key_options(listen)
     listen.set_defaults(handler=cmd_org_listen)

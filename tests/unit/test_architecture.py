@@ -23,6 +23,8 @@ ADAPTERS = PROJECT_ROOT / "adapters"
 ENTRYPOINTS = PROJECT_ROOT / "entrypoints"
 INSTALLED = (BROKER, ADAPTERS, ENTRYPOINTS)
 PURE = ["domain", "policy", "xml", "pipeline.py"]
+CASE_SYSTEM_STORE = ADAPTERS / "municipality" / "dedup.py"
+"""The reference client's processed-message store: in the case system's own database, never Silta's store."""
 IO_LIBRARIES = ("fastapi", "starlette", "sqlalchemy", "aiokafka", "httpx", "uvicorn", "asyncpg", "aiosqlite")
 WIRING = ("create_async_engine(", "KafkaPublisher(", "OutboxRelay(", "InboundConsumer(", "FastAPI(")
 
@@ -64,11 +66,19 @@ def test_core_imports_no_adapter_or_entrypoint(path: Path) -> None:
     assert not {name for name in _imports(path) if name.split(".")[0] in outward}
 
 
-@pytest.mark.parametrize("path", _files(ADAPTERS), ids=_id)
+@pytest.mark.parametrize("path", [p for p in _files(ADAPTERS) if p != CASE_SYSTEM_STORE], ids=_id)
 def test_adapters_use_the_service_layer_not_the_store(path: Path) -> None:
-    """REST routers and the organiser client hold no queries: no `broker.store`, no SQLAlchemy."""
+    """REST routers and the organiser client hold no queries: no `broker.store`, no SQLAlchemy.
+
+    Except the client's store of processed ids, which a case system keeps in its own database.
+    """
     offending = {name for name in _imports(path) if name.startswith("broker.store") or name.startswith("sqlalchemy")}
     assert not offending
+
+
+def test_the_case_system_store_uses_no_silta_store() -> None:
+    """The one adapter with SQLAlchemy reaches the case system's database only, never `broker.store`."""
+    assert not {name for name in _imports(CASE_SYSTEM_STORE) if name.startswith("broker.store")}
 
 
 @pytest.mark.parametrize("path", [p for root in INSTALLED for p in _files(root)], ids=_id)
@@ -85,8 +95,9 @@ def test_only_the_composition_root_wires() -> None:
         for path in _files(root)
         if any(call in path.read_text() for call in WIRING)
     }
-    # where the classes are defined, and Alembic's own engine for migrations
-    assert builders <= {"broker/kafka/publisher.py", "broker/kafka/inbound.py", "broker/store/migrate.py"}
+    # where the classes are defined, Alembic's own engine for migrations, and the case system's store's SQLite
+    wired = {"broker/kafka/publisher.py", "broker/kafka/inbound.py", "broker/store/migrate.py", _id(CASE_SYSTEM_STORE)}
+    assert builders <= wired
 
 
 def test_only_the_relay_publishes() -> None:

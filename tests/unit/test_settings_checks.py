@@ -40,3 +40,11 @@ def test_the_database_password_stays_out_of_the_settings_repr() -> None:
     settings = Settings(database_url="postgresql+asyncpg://silta:hunter2@db:5432/silta")
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings)
+
+
+def test_min_insync_replicas_may_not_exceed_the_replication_factor() -> None:
+    """Two in-sync replicas of one would refuse every acks=all write: refused at start, named; 2 of 3 is fine."""
+    with pytest.raises(pydantic.ValidationError, match="SILTA_KAFKA_MIN_INSYNC_REPLICAS"):
+        Settings(kafka_replication_factor=1, kafka_min_insync_replicas=2)
+    assert Settings(kafka_replication_factor=3, kafka_min_insync_replicas=2).kafka_min_insync_replicas == 2
+    assert Settings().kafka_min_insync_replicas == 1
