@@ -48,8 +48,9 @@ bench: kafka-jars  ## end-to-end benchmark; prints figures (options: make bench 
 
 CHAOS_MESSAGES ?= 100000
 CHAOS_SEED ?= 1
-chaos: kafka-jars  ## both-ways workload under seeded faults (CHAOS_MESSAGES, CHAOS_SEED); fails on anything lost, doubled or reordered
-	CHAOS_MESSAGES=$(CHAOS_MESSAGES) CHAOS_SEED=$(CHAOS_SEED) $(PY) -m chaos
+CHAOS_BROKERS ?= 3
+chaos: kafka-jars  ## both-ways workload under seeded faults (CHAOS_MESSAGES, CHAOS_SEED, CHAOS_BROKERS 3 or 1); fails on anything lost, doubled or reordered
+	CHAOS_MESSAGES=$(CHAOS_MESSAGES) CHAOS_SEED=$(CHAOS_SEED) CHAOS_BROKERS=$(CHAOS_BROKERS) $(PY) -m chaos
 
 clean:
 	rm -rf $(VENV) .tools .cache .silta .pytest_cache .mypy_cache .ruff_cache

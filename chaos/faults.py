@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from chaos.fleet import long_outage_s
 from chaos.instances import ServiceInstance
-from chaos.proxy import TcpProxy
+from chaos.proxy import ProxyGroup, TcpProxy
 from chaos.stage import Stage
 
 DEFAULT_MESSAGES = 100_000
@@ -92,7 +92,7 @@ class Injector:
     stage: Stage
     plan: list[Fault]
     progress: Callable[[], int]
-    proxy: TcpProxy | None
+    proxy: TcpProxy | ProxyGroup | None
     proxied: ServiceInstance | None
     injected: list[Injected] = field(default_factory=list)
     skipped: list[Fault] = field(default_factory=list)

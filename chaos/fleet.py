@@ -3,7 +3,7 @@
 `BrokerFleet` is what the harness needs of Kafka: where clients connect, the
 credentials folder, the nodes (each can be killed, stopped, restarted, paused)
 and which node leads a partition. `SingleBroker` wraps today's `LocalKafka`;
-the three-node `devinfra.cluster.LocalCluster` offers the same shape.
+`chaos.cluster_fleet.ClusterFleet` wraps the three-node `devinfra.cluster.LocalCluster`.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ class BrokerFleet(Protocol):
 
     async def leader_of(self, topic: str, partition: int) -> int:
         """The node id leading a partition now."""
+
+    async def topics_ready(self, names: list[str]) -> None:
+        """Return once every node serves the named topics (just created) with all their replicas."""
 
 
 def long_outage_s(fleet: BrokerFleet) -> float:
@@ -151,3 +154,6 @@ class SingleBroker:
     async def leader_of(self, topic: str, partition: int) -> int:
         """Node 1: the only broker leads every partition."""
         return 1
+
+    async def topics_ready(self, names: list[str]) -> None:
+        """At once: the one broker serves a topic once it is created."""

@@ -62,10 +62,19 @@ class Ledger:
     def record_seen(self, recipient: str, case_id: str, message_id: str, where: str = "") -> bool:
         """An application took a message in (at `where`, a record's position); False if it had it already."""
         if self.seen[message_id]:
-            again = "the same record again" if self.seen_at.get(message_id) == where else f"another copy at {where}"
-            self.absorbed.append(f"{recipient} {message_id} ({again})")
+            self.record_absorbed(recipient, message_id, where)
             return False
-        self.seen_at[message_id] = where
-        self.seen[message_id] += 1
-        self.first_seen_order[recipient, case_id].append(message_id)
+        self.record_effect(recipient, case_id, message_id, where)
         return True
+
+    def record_effect(self, recipient: str, case_id: str, message_id: str, where: str = "") -> None:
+        """An application's deduplication let a message through to its effect: a second time is a duplicate."""
+        if not self.seen[message_id]:
+            self.seen_at[message_id] = where
+            self.first_seen_order[recipient, case_id].append(message_id)
+        self.seen[message_id] += 1
+
+    def record_absorbed(self, recipient: str, message_id: str, where: str = "") -> None:
+        """An application's deduplication held back a message it had processed (a transport duplicate)."""
+        again = "the same record again" if self.seen_at.get(message_id) == where else f"another copy at {where}"
+        self.absorbed.append(f"{recipient} {message_id} ({again})")

@@ -1,10 +1,13 @@
 """The organisers' case systems: consume with the reference client, deduplicate, answer over Kafka.
 
-Each one reads `silta.to.<org>.v1` with `OrganiserClient`, takes each message
-in once (a repeat of a message id is a transport duplicate the deduplication
-absorbs, counted apart), answers what asks for an answer (a status update for
-a transfer, a response for Kela's request to the organiser), and only then
-acknowledges. Sends are retried with the same document, so a retry carries the
+Each one reads `silta.to.<org>.v1` with `OrganiserClient` and takes each
+message in through the reference client's durable dedup store
+(`adapters.municipality.dedup`, an SQLite file per organiser): what the store
+lets through is an effect (the ledger counts it; twice is a duplicate), what it
+holds back is a transport duplicate absorbed, counted apart. The effect answers
+what asks for an answer (a status update for a transfer, a response for Kela's
+request to the organiser) inside the store's transaction; only then is the
+delivery acknowledged. Sends are retried with the same document, so a retry carries the
 same message id.
 """
 
@@ -14,7 +17,10 @@ import asyncio
 import logging
 from types import TracebackType
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
+from adapters.municipality.dedup import Outcome, ProcessedMessages, handle_once
 from adapters.municipality.messages import ApplicationTransfer, SiltaMessage
 from adapters.municipality.sender import OrganiserSender
 from broker.domain.errors import Rejection
@@ -36,8 +42,10 @@ class CaseSystem:
         keys, silta = stage.organiser_keys(org), stage.silta_keys()
         self._client = OrganiserClient(org, connection(fleet, org), keys, silta, group_id=f"{org}.chaos-case-system")
         self._sender = OrganiserSender(org, connection(fleet, org), keys, silta)
+        self._store = ProcessedMessages.sqlite(stage.work / "case-systems" / f"{org}.sqlite")
 
     async def __aenter__(self) -> CaseSystem:
+        await self._store.create()
         await self._sender.__aenter__()
         await self._client.__aenter__()
         return self
@@ -49,6 +57,7 @@ class CaseSystem:
             await self._client.__aexit__(exc_type, exc, tb)
         finally:
             await self._sender.__aexit__(exc_type, exc, tb)
+            await self._store.close()
 
     async def send(self, document: bytes, expected: Expected) -> None:
         """Produce one message to Kela, again with the same document until Kafka acknowledges it."""
@@ -68,21 +77,28 @@ class CaseSystem:
             return
 
     async def run(self) -> None:
-        """Take in every delivery until cancelled."""
+        """Take in every delivery through the dedup store (which acknowledges it) until cancelled."""
         async for delivery in self._client.deliveries():
-            await self._take_in(delivery)
-            await self._client.ack(delivery)
+            where = f"{delivery.topic}/{delivery.partition}/{delivery.offset}"
 
-    async def _take_in(self, delivery: Delivery) -> None:
+            async def take_in(message: ApplicationTransfer | SiltaMessage, _tx: AsyncConnection) -> None:
+                await self._take_in(message, where)  # noqa: B023  awaited within this iteration
+
+            outcome = await handle_once(self._client, self._store, delivery, take_in)
+            self._count(outcome, delivery, where)
+
+    def _count(self, outcome: Outcome, delivery: Delivery, where: str) -> None:
         message = delivery.message
         if isinstance(message, InvalidRecord):
             self.ledger.invalid += 1
             log.warning("invalid record %s: %s", message.message_id, message.rejection.code)
-            return
+        elif outcome is Outcome.DUPLICATE:
+            self.ledger.record_absorbed(self.org, message.envelope.message_id, where)
+
+    async def _take_in(self, message: ApplicationTransfer | SiltaMessage, where: str) -> None:
+        """The case system's effect of one message the store let through."""
         envelope = message.envelope
-        where = f"{delivery.topic}/{delivery.partition}/{delivery.offset}"
-        if not self.ledger.record_seen(self.org, envelope.case_id, envelope.message_id, where):
-            return
+        self.ledger.record_effect(self.org, envelope.case_id, envelope.message_id, where)
         if isinstance(message, ApplicationTransfer):
             await self._answer_transfer(envelope.case_id)
         elif message.message_type == "receipt":

@@ -87,3 +87,50 @@ class TcpProxy:
             await sink.drain()
         with contextlib.suppress(OSError):
             sink.write_eof()
+
+
+class ProxyGroup:
+    """Several `TcpProxy`s acting as one line (one per broker of a cluster): cut, healed and slowed together."""
+
+    def __init__(self, proxies: list[TcpProxy]) -> None:
+        self.proxies = proxies
+
+    @property
+    def address(self) -> str:
+        """Every proxy's `host:port`, comma-separated (a bootstrap list)."""
+        return ",".join(p.address for p in self.proxies)
+
+    @property
+    def latency_s(self) -> float:
+        """The delay each proxy holds every chunk."""
+        return self.proxies[0].latency_s
+
+    @latency_s.setter
+    def latency_s(self, seconds: float) -> None:
+        for proxy in self.proxies:
+            proxy.latency_s = seconds
+
+    async def start(self) -> None:
+        """Listen on every proxy."""
+        for proxy in self.proxies:
+            await proxy.start()
+
+    async def stop(self) -> None:
+        """Stop every proxy."""
+        for proxy in self.proxies:
+            await proxy.stop()
+
+    async def cut(self) -> None:
+        """Cut every proxy's line."""
+        for proxy in self.proxies:
+            await proxy.cut()
+
+    def heal(self) -> None:
+        """Forward again on every proxy."""
+        for proxy in self.proxies:
+            proxy.heal()
+
+    @property
+    def is_cut(self) -> bool:
+        """True while the lines are cut."""
+        return all(p.is_cut for p in self.proxies)

@@ -26,10 +26,15 @@ log = logging.getLogger("chaos")
 ORGANISERS = ("hva-08", "hva-90")
 
 
-async def run(work: Path, messages: int, seed: int, *, counts: dict[str, int] | None = None) -> Summary:
-    """Run `messages` messages under the faults `seed` plans (`counts` of each kind, default scaled); the summary."""
+async def run(
+    work: Path, messages: int, seed: int, *, counts: dict[str, int] | None = None, brokers: int = 3
+) -> Summary:
+    """Run `messages` messages under the faults `seed` plans (`counts` of each kind, default scaled); the summary.
+
+    `brokers`: 3 runs on the local three-node cluster, 1 on the single broker.
+    """
     started = time.monotonic()
-    async with staged(work) as stage:
+    async with staged(work, brokers=brokers) as stage:
         ledger = Ledger()
         api = KelaApi([i.base_url for i in stage.instances])
         try:

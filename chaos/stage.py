@@ -1,4 +1,4 @@
-"""Everything a chaos run runs on: PostgreSQL, the Kafka fleet, the keys and two Silta instances.
+"""Everything a chaos run runs on: PostgreSQL, the Kafka fleet (one broker or three), the keys and two Silta instances.
 
 `staged()` brings it all up on free ports under one work folder (keys and
 party keys made, database migrated, parties' keys registered, topics and ACLs
@@ -8,12 +8,13 @@ out.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +29,11 @@ from broker.kafka.acls import desired_acls
 from broker.kafka.topics import ensure_topics
 from broker.settings import PROJECT_ROOT, Settings
 from broker.store.migrate import upgrade_database
+from chaos.cluster_fleet import cluster_behind_proxies
 from chaos.fleet import BrokerFleet, SingleBroker, connection
 from chaos.instances import ServiceInstance
 from chaos.proxied import MtlsThroughProxyKafka
-from chaos.proxy import TcpProxy
+from chaos.proxy import ProxyGroup, TcpProxy
 from devinfra.kafka import fetch_kafka_jars
 from devinfra.kafka_config import KafkaPorts
 from devinfra.ports import free_port
@@ -50,9 +52,10 @@ class Stage:
     fleet: BrokerFleet
     token_key: Ed25519PrivateKey
     replication: int
+    min_insync: int
     instances: list[ServiceInstance] = field(default_factory=list)
-    proxy: TcpProxy | None = None
-    """The proxy between the last instance and the broker (its MTLS listener), if the fleet allows one."""
+    proxy: TcpProxy | ProxyGroup | None = None
+    """The proxy (one per broker) between the last instance and the brokers' MTLS listeners."""
 
     @property
     def settings(self) -> Settings:
@@ -100,6 +103,7 @@ class Stage:
             "SILTA_KAFKA_MTLS_BOOTSTRAP_SERVERS": self.fleet.mtls_bootstrap_servers,
             "SILTA_KAFKA_CREDENTIALS_DIR": str(self.fleet.credentials.root),
             "SILTA_KAFKA_REPLICATION_FACTOR": str(self.replication),
+            "SILTA_KAFKA_MIN_INSYNC_REPLICAS": str(self.min_insync),
             "SILTA_API_PORT": str(free_port()),
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
             "SILTA_DEV_SIGNING_KEY_FILE": str(work / f"{name}-unused-dev-key.pem"),
@@ -126,7 +130,8 @@ async def prepare(stage: Stage) -> None:
     """Migrate, register every party's keys, create the topics and grant the ACLs."""
     await upgrade_database(stage.postgres.url())
     await register_local_party_keys(stage.settings)
-    await ensure_topics(connection(stage.fleet), 3, stage.replication)
+    created = await ensure_topics(connection(stage.fleet), 3, stage.replication, min_insync_replicas=stage.min_insync)
+    await stage.fleet.topics_ready(created)
     await grant_acls(stage)
 
 
@@ -156,33 +161,62 @@ def start_broker(work: Path, proxy_port: int) -> MtlsThroughProxyKafka:
 
 
 @asynccontextmanager
-async def staged(work: Path, instances: int = 2) -> AsyncIterator[Stage]:
-    """PostgreSQL, a single local broker and `instances` Silta processes under `work`; all stopped afterwards.
+async def single_behind_proxy(work: Path) -> AsyncIterator[tuple[SingleBroker, TcpProxy]]:
+    """The single broker under `work` and a started proxy on its MTLS listener; both stopped afterwards."""
+    proxy_port = free_port()
+    kafka = await asyncio.to_thread(start_broker, work, proxy_port)
+    proxy = TcpProxy(proxy_port, "127.0.0.1", kafka.ports.mtls)
+    await proxy.start()
+    try:
+        yield SingleBroker(kafka), proxy
+    finally:
+        await proxy.stop()
+        await asyncio.to_thread(kafka.stop)
 
-    The last instance reaches the broker through a `TcpProxy`, which the network faults act on.
+
+def fleet_behind_proxy(
+    work: Path, brokers: int
+) -> AbstractAsyncContextManager[tuple[BrokerFleet, TcpProxy | ProxyGroup]]:
+    """The three-node cluster (`brokers` 3) or the single broker (1), with the proxied instance's proxies."""
+    if brokers == 3:
+        return cluster_behind_proxies(work)
+    if brokers == 1:
+        return single_behind_proxy(work)
+    raise ValueError(f"CHAOS_BROKERS is 1 or 3, not {brokers}")
+
+
+@asynccontextmanager
+async def staged(work: Path, instances: int = 2, brokers: int = 1) -> AsyncIterator[Stage]:
+    """PostgreSQL, the Kafka fleet of `brokers` and `instances` Silta processes under `work`; all stopped afterwards.
+
+    The last instance reaches the brokers through the proxies, which the network faults act on.
     """
     key = make_keys(work)
     # a folder of its own: the server may run as the `postgres` user, who cannot enter `work`
     postgres = LocalPostgres(Path(tempfile.mkdtemp(prefix="silta-chaos-pg-")), free_port())
     postgres.start()
-    proxy_port = free_port()
-    kafka = start_broker(work, proxy_port)
-    proxy = TcpProxy(proxy_port, "127.0.0.1", kafka.ports.mtls)
-    await proxy.start()
-    stage = Stage(work, postgres, SingleBroker(kafka), key, replication=1, proxy=proxy)
     try:
-        await prepare(stage)
-        for number in range(1, instances + 1):
-            name = f"instance-{number}"
-            env = stage.proxied_env(name) if number == instances else stage.service_env(name)
-            instance = ServiceInstance(name, env, work / f"{name}.log")
-            stage.instances.append(instance)
-            await instance.start()
-        yield stage
+        async with fleet_behind_proxy(work, brokers) as (fleet, proxy):
+            durability = (3, 2) if len(fleet.nodes) > 1 else (1, 1)
+            stage = Stage(work, postgres, fleet, key, *durability, proxy=proxy)
+            try:
+                await prepare(stage)
+                await start_instances(stage, instances)
+                yield stage
+            finally:
+                for instance in stage.instances:
+                    await instance.stop()
+                for node in stage.fleet.nodes:
+                    await node.resume()
     finally:
-        for instance in stage.instances:
-            await instance.stop()
-        for node in stage.fleet.nodes:
-            await node.stop()
-        await proxy.stop()
         postgres.stop()
+
+
+async def start_instances(stage: Stage, count: int) -> None:
+    """`count` instances one after the other, the last through the proxy."""
+    for number in range(1, count + 1):
+        name = f"instance-{number}"
+        env = stage.proxied_env(name) if number == count else stage.service_env(name)
+        instance = ServiceInstance(name, env, stage.work / f"{name}.log")
+        stage.instances.append(instance)
+        await instance.start()

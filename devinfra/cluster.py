@@ -9,7 +9,9 @@ and start in parallel (a controller cannot finish starting without a quorum).
 A node can be killed (SIGKILL), stopped (SIGTERM), restarted on the same data
 and ports, paused (SIGSTOP) and resumed; `advertised_port_override` makes a
 node advertise another port on its SASL_SSL listener (a TCP proxy's, for
-network faults) while it listens on its own. The cluster's own queries (leaders,
+network faults) while it listens on its own, and `advertised_mtls_override` does
+the same on its MTLS listener, so that only the clients of that listener go
+through the proxy. The cluster's own queries (leaders,
 in-sync replicas) go to the nodes' real ports, never through such a proxy.
 """
 
@@ -109,14 +111,18 @@ class LocalCluster:
         *,
         credentials: Path | None = None,
         advertised_port_override: dict[int, int] | None = None,
+        advertised_mtls_override: dict[int, int] | None = None,
     ) -> None:
-        override = advertised_port_override or {}
-        if unknown := set(override) - set(NODE_IDS):
+        override, mtls_override = advertised_port_override or {}, advertised_mtls_override or {}
+        if unknown := (set(override) | set(mtls_override)) - set(NODE_IDS):
             raise ValueError(f"no such node: {sorted(unknown)}")
         self.work_dir = work_dir.resolve()
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.credentials = CredentialFolder((credentials or self.work_dir / "credentials").resolve())
-        layouts = [NodeLayout(i, ports, override.get(i, ports.sasl)) for i, ports in _free_ports().items()]
+        layouts = [
+            NodeLayout(i, ports, override.get(i, ports.sasl), mtls_override.get(i))
+            for i, ports in _free_ports().items()
+        ]
         self._layouts = {layout.node_id: layout for layout in layouts}
         voters, storage_id = quorum_voters(layouts), self._storage_id()
         self.nodes: list[NodeHandle] = []
@@ -146,7 +152,7 @@ class LocalCluster:
 
     @property
     def mtls_bootstrap_servers(self) -> str:
-        """The mutual-TLS listeners' addresses, comma-separated."""
+        """The mutual-TLS listeners' own addresses (never a proxy's), comma-separated."""
         return ",".join(f"{HOST}:{n.kafka.ports.mtls}" for n in self.nodes)
 
     def connection(self, principal: str = SILTA_PRINCIPAL, *, mtls: bool = False) -> KafkaConnection:
@@ -237,19 +243,25 @@ async def local_cluster(
     libs: Path | None = None,
     credentials: Path | None = None,
     advertised_port_override: dict[int, int] | None = None,
+    advertised_mtls_override: dict[int, int] | None = None,
     attempts: int = 3,
     stop_timeout_s: float = 30.0,
 ) -> AsyncIterator[LocalCluster]:
     """A started cluster, stopped on leaving; on a port taken meanwhile it tries again on fresh ports.
 
     Starting needs no proxy (the cluster's own requests go to the nodes' ports): start the proxies of
-    `advertised_port_override` afterwards, forwarding to each node's `sasl_port`.
+    `advertised_port_override` afterwards, forwarding to each node's `sasl_port` (those of
+    `advertised_mtls_override` to its `kafka.ports.mtls`).
     """
     jars = libs if libs is not None else await asyncio.to_thread(fetch_kafka_jars, PROJECT_ROOT / ".cache")
     shared = credentials or work_dir / "credentials"
     for attempt in range(1, attempts + 1):
         cluster = LocalCluster(
-            jars, work_dir / f"attempt-{attempt}", credentials=shared, advertised_port_override=advertised_port_override
+            jars,
+            work_dir / f"attempt-{attempt}",
+            credentials=shared,
+            advertised_port_override=advertised_port_override,
+            advertised_mtls_override=advertised_mtls_override,
         )
         try:
             await cluster.start()

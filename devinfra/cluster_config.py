@@ -24,11 +24,13 @@ MIN_INSYNC_REPLICAS = 2
 
 @dataclass(frozen=True)
 class NodeLayout:
-    """Where one node listens, and which port it advertises to clients on its SASL_SSL listener."""
+    """Where one node listens, and which ports it advertises to clients on its SASL_SSL and MTLS listeners."""
 
     node_id: int
     ports: KafkaPorts
     advertised_sasl_port: int
+    advertised_mtls_port: int | None = None
+    """A proxy's port for the MTLS listener; None: its own."""
 
     @property
     def client_listeners(self) -> str:
@@ -38,10 +40,11 @@ class NodeLayout:
 
     @property
     def advertised_listeners(self) -> str:
-        """The listeners as clients are told to reach them (SASL_SSL perhaps through a proxy)."""
+        """The listeners as clients are told to reach them (SASL_SSL or MTLS perhaps through a proxy)."""
         ports = self.ports
         sasl = f"SASL_SSL://{HOST}:{self.advertised_sasl_port}"
-        return f"{sasl},MTLS://{HOST}:{ports.mtls},INTERNAL://{HOST}:{ports.internal}"
+        mtls = f"MTLS://{HOST}:{self.advertised_mtls_port or ports.mtls}"
+        return f"{sasl},{mtls},INTERNAL://{HOST}:{ports.internal}"
 
 
 def quorum_voters(layouts: list[NodeLayout]) -> str:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from chaos.proxy import TcpProxy
+from chaos.proxy import ProxyGroup, TcpProxy
 from devinfra.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -73,3 +73,24 @@ async def test_latency_holds_every_chunk(proxy: TcpProxy) -> None:
     started = time.monotonic()
     assert await _round_trip(proxy) == b"ping"
     assert time.monotonic() - started >= 0.4
+
+
+async def test_a_proxy_group_cuts_heals_and_slows_every_line_together(proxy: TcpProxy) -> None:
+    """The cluster's proxies as one line: a cut refuses every proxy, heal reopens all, latency reaches each."""
+    server = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    second = TcpProxy(free_port(), "127.0.0.1", server.sockets[0].getsockname()[1])
+    group = ProxyGroup([proxy, second])
+    await second.start()
+    try:
+        assert group.address == f"{proxy.address},{second.address}"
+        await group.cut()
+        assert group.is_cut
+        assert [await _round_trip(p) for p in (proxy, second)] == [b"", b""]
+        group.heal()
+        group.latency_s = 0.2
+        assert (proxy.latency_s, second.latency_s) == (0.2, 0.2)
+        assert [await _round_trip(p) for p in (proxy, second)] == [b"ping", b"ping"]
+    finally:
+        await second.stop()
+        server.close()
+        await server.wait_closed()

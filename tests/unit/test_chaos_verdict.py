@@ -103,6 +103,19 @@ def test_a_repeat_is_absorbed_but_a_second_receipt_for_one_message_is_duplicated
     assert not summary.ok
 
 
+def test_what_a_dedup_store_holds_back_is_absorbed_and_what_it_lets_through_twice_is_duplicated() -> None:
+    """A held-back repeat is absorbed, not duplicated; an effect recorded twice (the store failed) is duplicated."""
+    ledger = _ledger(TRANSFER)
+    ledger.record_effect("hva-08", "case-1", "m1", "t/0/0")
+    ledger.record_absorbed("hva-08", "m1", "t/0/0")
+    summary = judge(ledger, _findings())
+    assert (summary.duplicated, ledger.absorbed) == ([], ["hva-08 m1 (the same record again)"])
+    assert summary.ok
+    ledger.record_effect("hva-08", "case-1", "m1", "t/1/5")
+    assert judge(ledger, _findings()).duplicated == ["m1"]
+    assert ledger.first_seen_order["hva-08", "case-1"] == ["m1"]
+
+
 def test_a_case_seen_in_another_order_than_sent_is_out_of_order() -> None:
     """The late attachment before its transfer, at the application or on the topic, fails the run."""
     ledger = _ledger(TRANSFER, LATE)
