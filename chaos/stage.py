@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.console.session import ensure_session_secret
 from adapters.municipality.keys import OrganiserKeys, SiltaKeys, SiltaKeySource
 from broker.audit.pseudonym import ensure_pseudonym_key
 from broker.crypto.keyring import KeyRing, ensure_key_ring
@@ -108,6 +109,7 @@ class Stage:
             "SILTA_AUTH_JWKS_FILE": str(work / "jwks.json"),
             "SILTA_DEV_SIGNING_KEY_FILE": str(work / f"{name}-unused-dev-key.pem"),
             "SILTA_PSEUDONYM_KEY_FILE": str(work / "pseudonym.key"),
+            "SILTA_CONSOLE_SESSION_KEY_FILE": str(work / "console-session.key"),
             "SILTA_KEY_DIR": str(work / "keys"),
             "SILTA_PARTY_KEYS_DIR": str(work / "party-keys"),
             "SILTA_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
@@ -118,10 +120,11 @@ class Stage:
 
 
 def make_keys(work: Path) -> Ed25519PrivateKey:
-    """The token key (returned, its JWKS written), the pseudonym key and Silta's record key ring."""
+    """The token key (returned, its JWKS written), the pseudonym key, the console's session secret, the key ring."""
     key = Ed25519PrivateKey.generate()
     (work / "jwks.json").write_text(json.dumps(public_jwks(key)))
     ensure_pseudonym_key(work / "pseudonym.key")
+    ensure_session_secret(work / "console-session.key")
     ensure_key_ring(work / "keys")
     return key
 
