@@ -132,14 +132,15 @@ async def test_overview_numbers_equal_the_metrics(
     assert _column(panel, "outbox") == _gauges(metrics, "silta_outbox_pending", ("recipient",))
     assert _column(panel, "overdue") == _gauges(metrics, "silta_overdue_requests")
     assert _column(panel, "open") == _gauges(metrics, "silta_open_requests")
-    assert len(_gauges(metrics, "silta_open_requests")) == 1  # Kela's request, open at its organiser
+    assert _gauges(metrics, "silta_open_requests")  # Kela's request at least, open at its organiser
     delivered = {(p,): float(t) for p, t in re.findall(r'<tr data-party="([^"]+)">.*?data-unix="([^"]+)"', panel)}
     assert delivered == _gauges(metrics, "silta_last_delivery_timestamp_seconds")
     assert ("kela",) in delivered  # the decision notice reached Kela's inbox
     parked = {
         (r,): float(n) for r, n in re.findall(r'data-reason="([^"]+)"><td>[^<]+</td><td class="count">(\d+)', panel)
     }
-    assert parked == _gauges(metrics, "silta_parked_records", ("reason",)) == {("seal-invalid",): 1.0}
+    assert parked == _gauges(metrics, "silta_parked_records", ("reason",))
+    assert parked[("seal-invalid",)] >= 1  # the record parked above (other tests of the session may park too)
     lag = re.findall(r'data-topic="([^"]+)" data-partition="(\d+)">.*?"records">(\d+)<.*?"seconds">([\d.]+)<', panel)
     assert {(t, p): float(n) for t, p, n, _ in lag} == _gauges(metrics, "silta_consumer_lag_records", _PLACE)
     assert {(t, p): float(sec) for t, p, _, sec in lag} == _gauges(metrics, "silta_consumer_lag_seconds", _PLACE)
