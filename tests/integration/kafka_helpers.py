@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from adapters.municipality.client import Delivery, InvalidRecord, OrganiserClient
 from adapters.municipality.contract import inbound_topic
@@ -103,3 +106,21 @@ def correlation_id(delivery: Delivery) -> str | None:
     """The id of the message a delivery answers or receipts (None for an invalid record)."""
     message = delivery.message
     return None if isinstance(message, InvalidRecord) else message.envelope.correlation_id
+
+
+SHORT_TIMEOUTS = {"request_timeout_ms": 5000, "metadata_max_age_ms": 5000}
+"""Client timeouts for tests that expect a refusal: a refused client gives up in seconds, not minutes."""
+
+
+async def can_connect(options: dict[str, object]) -> bool:
+    """Whether an admin client with these options gets in and lists the topics (False on any refusal)."""
+    admin = AIOKafkaAdminClient(**options, **SHORT_TIMEOUTS)
+    try:
+        async with asyncio.timeout(15):
+            await admin.start()
+            await admin.list_topics()
+    except (KafkaError, OSError, TimeoutError, ssl.SSLError):
+        return False
+    finally:
+        await admin.close()
+    return True

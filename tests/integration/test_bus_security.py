@@ -15,7 +15,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     KafkaConnectionError,
-    KafkaError,
     TopicAuthorizationFailedError,
 )
 
@@ -29,26 +28,13 @@ from broker.kafka.refusals import watch_aiokafka_refusals
 from broker.metrics import KAFKA_REFUSALS
 from devinfra.kafka import LocalKafka
 from devinfra.pki import LocalAuthority
+from tests.integration.kafka_helpers import SHORT_TIMEOUTS, can_connect
 
 pytestmark = pytest.mark.integration
-_SHORT = {"request_timeout_ms": 5000, "metadata_max_age_ms": 5000}
-
-
-async def _can_connect(options: dict[str, object]) -> bool:
-    admin = AIOKafkaAdminClient(**options, **_SHORT)
-    try:
-        async with asyncio.timeout(15):
-            await admin.start()
-            await admin.list_topics()
-    except (KafkaError, OSError, TimeoutError, ssl.SSLError):
-        return False
-    finally:
-        await admin.close()
-    return True
 
 
 async def _write(connection: KafkaConnection, topic: str) -> None:
-    producer = AIOKafkaProducer(**connection.client_options(), **_SHORT)
+    producer = AIOKafkaProducer(**connection.client_options(), **SHORT_TIMEOUTS)
     try:
         await producer.start()
         await producer.send_and_wait(topic, b"<probe/>", key=b"probe")
@@ -58,7 +44,7 @@ async def _write(connection: KafkaConnection, topic: str) -> None:
 
 async def _read(connection: KafkaConnection, topic: str, group: str) -> None:
     """Join `group` on `topic` and fetch once (raises if refused)."""
-    consumer = AIOKafkaConsumer(topic, **connection.client_options(), group_id=group, **_SHORT)
+    consumer = AIOKafkaConsumer(topic, **connection.client_options(), group_id=group, **SHORT_TIMEOUTS)
     try:
         await consumer.start()
         async with asyncio.timeout(30):
@@ -70,14 +56,14 @@ async def _read(connection: KafkaConnection, topic: str, group: str) -> None:
 async def test_an_anonymous_client_cannot_connect(kafka_topics: LocalKafka) -> None:
     """No plaintext listener, no anonymous login: plaintext, TLS without a login, TLS without a certificate all fail."""
     ca_only = ssl.create_default_context(cafile=str(kafka_topics.credentials.ca_file))
-    assert not await _can_connect({"bootstrap_servers": kafka_topics.bootstrap_servers})
-    assert not await _can_connect(
+    assert not await can_connect({"bootstrap_servers": kafka_topics.bootstrap_servers})
+    assert not await can_connect(
         {"bootstrap_servers": kafka_topics.bootstrap_servers, "security_protocol": "SSL", "ssl_context": ca_only}
     )
-    assert not await _can_connect(
+    assert not await can_connect(
         {"bootstrap_servers": kafka_topics.mtls_bootstrap_servers, "security_protocol": "SSL", "ssl_context": ca_only}
     )
-    assert await _can_connect(kafka_topics.connection("hva-09").client_options())
+    assert await can_connect(kafka_topics.connection("hva-09").client_options())
 
 
 async def test_a_wrong_scram_password_is_refused(kafka_topics: LocalKafka, tmp_path: Path) -> None:
@@ -85,7 +71,7 @@ async def test_a_wrong_scram_password_is_refused(kafka_topics: LocalKafka, tmp_p
     wrong = tmp_path / "password"
     wrong.write_text("not-the-password")
     connection = dataclasses.replace(kafka_topics.connection("hva-09"), password_file=wrong)
-    assert not await _can_connect(connection.client_options())
+    assert not await can_connect(connection.client_options())
 
 
 async def test_a_certificate_from_another_ca_is_refused(kafka_topics: LocalKafka, tmp_path: Path) -> None:
@@ -99,8 +85,8 @@ async def test_a_certificate_from_another_ca_is_refused(kafka_topics: LocalKafka
         cert_file=foreign.cert_file("hva-09"),
         key_file=foreign.key_file("hva-09"),
     )
-    assert not await _can_connect(connection.client_options())
-    assert await _can_connect(kafka_topics.connection("hva-09", mtls=True).client_options())
+    assert not await can_connect(connection.client_options())
+    assert await can_connect(kafka_topics.connection("hva-09", mtls=True).client_options())
 
 
 @pytest.mark.parametrize("mtls", [False, True], ids=["scram", "certificate"])
@@ -121,7 +107,7 @@ async def test_an_organiser_reads_writes_and_joins_only_its_own(kafka_topics: Lo
 
 async def test_an_organiser_does_not_see_other_parties_topics(kafka_topics: LocalKafka) -> None:
     """Listing topics as hva-09 shows only the two it may describe, not the 337 of the bus."""
-    admin = AIOKafkaAdminClient(**kafka_topics.connection("hva-09").client_options(), **_SHORT)
+    admin = AIOKafkaAdminClient(**kafka_topics.connection("hva-09").client_options(), **SHORT_TIMEOUTS)
     await admin.start()
     try:
         visible = set(await admin.list_topics())
@@ -173,7 +159,7 @@ async def test_a_principal_without_acls_may_do_nothing(kafka_topics: LocalKafka)
     """A certificate from the bus's own CA for a name no registry knows: it connects, sees no topic, writes nowhere."""
     LocalAuthority(kafka_topics.credentials).ensure_principal("stranger")
     stranger = kafka_topics.connection("stranger", mtls=True)
-    admin = AIOKafkaAdminClient(**stranger.client_options(), **_SHORT)
+    admin = AIOKafkaAdminClient(**stranger.client_options(), **SHORT_TIMEOUTS)
     await admin.start()
     try:
         assert await admin.list_topics() == []

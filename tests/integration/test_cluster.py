@@ -16,20 +16,20 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from aiokafka.errors import TopicAuthorizationFailedError
 
 from broker.domain.topics import topic_from, topic_to
 from broker.kafka.publisher import durable_producer
 from broker.kafka.topics import ensure_topics, municipality_topics, silta_topics, topics_min_insync_replicas
 from devinfra.cluster import LocalCluster, local_cluster
 from devinfra.cluster_config import MIN_INSYNC_REPLICAS, REPLICATION_FACTOR
+from tests.integration.kafka_helpers import SHORT_TIMEOUTS, can_connect
 from tests.support.databases import scratch_dir
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 _TOPIC = topic_to("hva-08")
-_SHORT = {"request_timeout_ms": 5000, "metadata_max_age_ms": 5000}
 _BEFORE_KILL, _AFTER_KILL = 150, 150
 
 
@@ -44,19 +44,6 @@ async def cluster() -> AsyncIterator[LocalCluster]:
             yield started
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-async def _can_connect(options: dict[str, object]) -> bool:
-    admin = AIOKafkaAdminClient(**options, **_SHORT)
-    try:
-        async with asyncio.timeout(15):
-            await admin.start()
-            await admin.list_topics()
-    except (KafkaError, OSError, TimeoutError, ssl.SSLError):
-        return False
-    finally:
-        await admin.close()
-    return True
 
 
 async def test_every_silta_topic_has_three_replicas(cluster: LocalCluster) -> None:
@@ -78,7 +65,7 @@ async def test_silta_creates_its_topics_with_two_in_sync_replicas(cluster: Local
 
 async def _set_on_the_topic(cluster: LocalCluster, names: list[str]) -> set[str]:
     """The topics whose `min.insync.replicas` is the topic's own setting (config source 1, DYNAMIC_TOPIC_CONFIG)."""
-    admin = AIOKafkaAdminClient(**cluster.connection().client_options(), **_SHORT)
+    admin = AIOKafkaAdminClient(**cluster.connection().client_options(), **SHORT_TIMEOUTS)
     await admin.start()
     try:
         resources = [ConfigResource(ConfigResourceType.TOPIC, name, {"min.insync.replicas": None}) for name in names]
@@ -110,16 +97,16 @@ async def test_no_anonymous_or_plaintext_client_reaches_any_node(cluster: LocalC
     ca_only = ssl.create_default_context(cafile=str(cluster.credentials.ca_file))
     for node in cluster.nodes:
         sasl, mtls = f"127.0.0.1:{node.sasl_port}", f"127.0.0.1:{node.kafka.ports.mtls}"
-        assert not await _can_connect({"bootstrap_servers": sasl})
-        assert not await _can_connect({"bootstrap_servers": sasl, "security_protocol": "SSL", "ssl_context": ca_only})
-        assert not await _can_connect({"bootstrap_servers": mtls, "security_protocol": "SSL", "ssl_context": ca_only})
-    assert await _can_connect(cluster.connection("hva-09").client_options())
-    assert await _can_connect(cluster.connection("hva-09", mtls=True).client_options())
+        assert not await can_connect({"bootstrap_servers": sasl})
+        assert not await can_connect({"bootstrap_servers": sasl, "security_protocol": "SSL", "ssl_context": ca_only})
+        assert not await can_connect({"bootstrap_servers": mtls, "security_protocol": "SSL", "ssl_context": ca_only})
+    assert await can_connect(cluster.connection("hva-09").client_options())
+    assert await can_connect(cluster.connection("hva-09", mtls=True).client_options())
 
 
 async def test_an_organiser_may_not_write_another_organisers_topic(cluster: LocalCluster) -> None:
     """The parties' ACLs hold on the cluster: hva-09 writes its own from-topic, never hva-08's."""
-    producer = AIOKafkaProducer(**cluster.connection("hva-09").client_options(), **_SHORT)
+    producer = AIOKafkaProducer(**cluster.connection("hva-09").client_options(), **SHORT_TIMEOUTS)
     await producer.start()
     try:
         await producer.send_and_wait(topic_from("hva-09"), b"<probe/>", key=b"probe")
